@@ -1,0 +1,25 @@
+# The single module manifest: build.ps1 copies it into output/Gryphgen/<version>/ and reads
+# ModuleVersion from here to version the assemblies and the package.
+@{
+    RootModule           = 'Gryphgen.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '4b7d3c1e-9a52-4f0e-8d7b-3f2a6c9e1d40'
+    Author               = 'Gryphgen contributors'
+    CompanyName          = 'Gryphgen'
+    Copyright            = '(c) Gryphgen contributors. MIT License.'
+    Description          = 'Find and read GGUF models, see your GPUs, learn which models fit, and wire local LLM processes together over named pipes.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @()
+    CmdletsToExport      = @()
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('LLM', 'GGUF', 'GPU', 'llama.cpp', 'NamedPipe', 'FIFO', 'Linux')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ProjectUri   = 'https://example.invalid/gryphgen'
+        }
+    }
+}
