@@ -1,4 +1,4 @@
-namespace Gryphgen.PowerShell.Tests;
+namespace Gryphgen.Tests;
 
 /// <summary>
 /// Locates ../shared/testdata beside the repository. Outside this workplace the folder may be absent and the
