@@ -103,7 +103,7 @@ function Invoke-BuildTask {
 function Read-TrxCounts {
     param([string] $Path)
     [xml] $trx = Get-Content -Raw $Path
-    $outcomes = @($trx.TestRun.Results.UnitTestResult | ForEach-Object outcome)
+    $outcomes = @($trx.SelectNodes("//*[local-name()='UnitTestResult']") | ForEach-Object { $_.GetAttribute('outcome') })
     [pscustomobject]@{
         Passed  = @($outcomes | Where-Object { $_ -eq 'Passed' }).Count
         Failed  = @($outcomes | Where-Object { $_ -in 'Failed', 'Error', 'Timeout', 'Aborted' }).Count

@@ -53,8 +53,8 @@ Describe 'The package' {
     It 'installs with Install-PSResource from a local folder repository and imports' {
         $package = Get-ChildItem (Join-Path $RepositoryRoot 'output/packages') -Filter 'Gryphgen.*.nupkg' | Select-Object -First 1
         $package | Should -Not -BeNullOrEmpty -Because 'build.ps1 -Task Test writes the package before the tests run'
-        $home = Join-Path ([IO.Path]::GetTempPath()) "gryphgen-package-$([guid]::NewGuid())"
-        New-Item -ItemType Directory -Path $home | Out-Null
+        $tempHome = Join-Path ([IO.Path]::GetTempPath()) "gryphgen-package-$([guid]::NewGuid())"
+        New-Item -ItemType Directory -Path $tempHome | Out-Null
         try {
             # A private HOME keeps the repository registration and the CurrentUser install out of the user's own.
             $script = @"
@@ -67,10 +67,10 @@ Import-Module Gryphgen
 "@
             $psi = [System.Diagnostics.ProcessStartInfo]::new($PwshPath)
             foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $script) { $psi.ArgumentList.Add($a) }
-            $psi.Environment['HOME'] = $home
-            $psi.Environment['XDG_DATA_HOME'] = Join-Path $home '.local/share'
-            $psi.Environment['XDG_CONFIG_HOME'] = Join-Path $home '.config'
-            $psi.Environment['XDG_CACHE_HOME'] = Join-Path $home '.cache'
+            $psi.Environment['HOME'] = $tempHome
+            $psi.Environment['XDG_DATA_HOME'] = Join-Path $tempHome '.local/share'
+            $psi.Environment['XDG_CONFIG_HOME'] = Join-Path $tempHome '.config'
+            $psi.Environment['XDG_CACHE_HOME'] = Join-Path $tempHome '.cache'
             $psi.Environment['PSModulePath'] = ''
             $psi.RedirectStandardOutput = $true
             $psi.RedirectStandardError = $true
@@ -80,11 +80,11 @@ Import-Module Gryphgen
             $process.WaitForExit()
             $process.ExitCode | Should -Be 0 -Because $stderr
             $location, $base, $count = ($stdout.Trim() -split "`n")[-1].Split('|')
-            $base | Should -BeLike "$home*"
+            $base | Should -BeLike "$tempHome*"
             [int] $count | Should -Be (Get-Command -Module Gryphgen).Count
         }
         finally {
-            Remove-Item -Recurse -Force $home -ErrorAction SilentlyContinue
+            Remove-Item -Recurse -Force $tempHome -ErrorAction SilentlyContinue
         }
     }
 }

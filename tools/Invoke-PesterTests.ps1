@@ -14,6 +14,7 @@ $configuration = New-PesterConfiguration
 $configuration.Run.Path = $TestPath
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
+if ($env:CI -eq 'true') { $configuration.Output.RenderMode = 'Plaintext' }
 $configuration.TestResult.Enabled = $true
 $configuration.TestResult.OutputPath = $ResultPath
 if ($Tag) { $configuration.Filter.Tag = $Tag -split ',' }
