@@ -10,8 +10,12 @@
     Copyright            = '(c) Gryphgen contributors. MIT License.'
     Description          = 'Find and read GGUF models, see your GPUs, learn which models fit, and wire local LLM processes together over named pipes.'
     PowerShellVersion    = '7.4'
-    FormatsToProcess     = @()
-    CmdletsToExport      = @()
+    FormatsToProcess     = @(
+        'Gryphgen.Gpu.Format.ps1xml'
+    )
+    CmdletsToExport      = @(
+        'Get-GpuStatus'
+    )
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
