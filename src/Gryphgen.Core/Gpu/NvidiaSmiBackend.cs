@@ -29,8 +29,7 @@ internal sealed class NvidiaSmiBackend(IGpuToolRunner tools, string path, TimeSp
         IReadOnlyList<GpuStatus> fromXml = [];
         if (_xmlNeeded)
         {
-            fromXml = NvidiaSmiXmlParser.Parse(tools.Run(path, XmlArguments, timeout, cancellationToken), timestamp);
-            _cudaVersion = fromXml.Select(g => g.CudaVersion).FirstOrDefault(v => v is not null);
+            (_cudaVersion, fromXml) = NvidiaSmiXmlParser.ParseLog(tools.Run(path, XmlArguments, timeout, cancellationToken), timestamp);
             _xmlNeeded = fromXml.Any(g => g.MigDevices.Count > 0);
         }
 

@@ -111,14 +111,16 @@ internal static partial class NvidiaSmiCsvParser
         List<string> columns;
         var first = 0;
         var headerFields = CsvLine.Split(lines[0]);
-        if (headerFields.All(f => HeaderField().IsMatch(f.Trim())))
+        var expected = fieldsWithoutHeader.Select(Canonical).ToList();
+        if (headerFields.All(f => HeaderField().IsMatch(f.Trim()))
+            && headerFields.Select(Canonical).Any(f => f.Contains('.', StringComparison.Ordinal) || expected.Contains(f)))
         {
             columns = headerFields.Select(Canonical).ToList();
             first = 1;
         }
         else
         {
-            columns = fieldsWithoutHeader.Select(Canonical).ToList();
+            columns = expected;
         }
 
         // process_name answers to "name" too in compute-apps output; prefer the exact column.
@@ -149,8 +151,9 @@ internal static partial class NvidiaSmiCsvParser
         return -1;
     }
 
-    // A header field: lower-case dotted name, optionally followed by a unit in brackets ("memory.used [MiB]").
-    [GeneratedRegex(@"^[a-z][a-z0-9_.]*( \[[^\]]*\])?$", RegexOptions.CultureInvariant)]
+    // A header field: a dotted name (a few have capitals: pci.baseClass), optionally with a unit ("memory.used [MiB]").
+    // A header also has at least one dotted or expected name, so a data row of single words is not taken for one.
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_.]*( \[[^\]]*\])?$", RegexOptions.CultureInvariant)]
     private static partial Regex HeaderField();
 
     [GeneratedRegex(@"\s*\[[^\]]*\]\s*$", RegexOptions.CultureInvariant)]

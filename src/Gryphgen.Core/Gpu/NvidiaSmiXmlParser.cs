@@ -11,7 +11,10 @@ namespace Gryphgen.Core.Gpu;
 /// </summary>
 internal static class NvidiaSmiXmlParser
 {
-    public static IReadOnlyList<GpuStatus> Parse(string xml, DateTime timestamp)
+    public static IReadOnlyList<GpuStatus> Parse(string xml, DateTime timestamp) => ParseLog(xml, timestamp).Gpus;
+
+    /// <summary>The GPUs, and the CUDA version the driver supports (given once for the machine).</summary>
+    public static (string? CudaVersion, IReadOnlyList<GpuStatus> Gpus) ParseLog(string xml, DateTime timestamp)
     {
         // The DTD named in the DOCTYPE is never fetched.
         var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, XmlResolver = null };
@@ -25,7 +28,7 @@ internal static class NvidiaSmiXmlParser
             statuses.Add(ParseGpu(gpu, statuses.Count, driver, cuda, timestamp));
         }
 
-        return statuses;
+        return (cuda, statuses);
     }
 
     private static GpuStatus ParseGpu(XElement gpu, int index, string? driver, string? cuda, DateTime timestamp)
