@@ -1,0 +1,136 @@
+# Get-GpuStatus as a user meets it. Without a GPU (this workplace): one GpuNotFound error, fast, nothing else.
+# With a GPU (-Tag GPU, run on a lent device by tests/gpu/run-device-checks.sh): NVML agrees with nvidia-smi,
+# continuous samples are on time, and a process holding GPU memory shows up.
+BeforeDiscovery {
+    $script:HasNvidiaGpu = [bool](Get-Command nvidia-smi -ErrorAction Ignore) -and (Test-Path /dev/nvidiactl)
+    $script:HasAnyGpuDriver = $HasNvidiaGpu -or (Test-Path /dev/kfd) -or [bool](Get-Command nvidia-smi -ErrorAction Ignore)
+}
+
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+}
+
+Describe 'Get-GpuStatus on a machine without a GPU' -Skip:$HasAnyGpuDriver {
+    It 'writes exactly one GpuNotFound error, no output, within a second' {
+        $elapsed = Measure-Command {
+            $script:Output = Get-GpuStatus -ErrorVariable script:Errors -ErrorAction SilentlyContinue
+        }
+        $Output | Should -BeNullOrEmpty
+        $Errors.Count | Should -Be 1
+        $Errors[0].FullyQualifiedErrorId | Should -BeLike 'GpuNotFound*'
+        $Errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $elapsed.TotalSeconds | Should -BeLessThan 1
+    }
+
+    It 'says what it tried: the NVML library paths, nvidia-smi, amd-smi and rocm-smi' {
+        Get-GpuStatus -ErrorVariable errors -ErrorAction SilentlyContinue
+        $message = $errors[0].ToString()
+        $message | Should -Match 'libnvidia-ml\.so\.1'
+        $message | Should -Match 'nvidia-smi'
+        $message | Should -Match 'amd-smi'
+        $message | Should -Match 'rocm-smi'
+    }
+
+    It 'prints nothing else to any stream' {
+        $all = & { Get-GpuStatus -ErrorAction SilentlyContinue } *>&1
+        @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] }).Count | Should -Be 0
+    }
+
+    It 'fails the same way when a backend is forced' {
+        Get-GpuStatus -Source AmdSmi -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors.Count | Should -Be 1
+        $errors[0].ToString() | Should -Match 'amd-smi'
+        $errors[0].ToString() | Should -Not -Match 'nvidia-smi'
+    }
+}
+
+Describe 'Get-GpuStatus on an NVIDIA GPU' -Tag GPU {
+    BeforeAll {
+        if (-not $HasNvidiaGpu) { return }
+        function Get-SmiMemory {
+            # nvidia-smi's own figures, in MiB, one row per GPU by index.
+            nvidia-smi --query-gpu=index,uuid,memory.total,memory.used --format=csv,noheader,nounits | ForEach-Object {
+                $f = $_ -split ',\s*'
+                [pscustomobject]@{ Index = [int]$f[0]; Uuid = $f[1]; TotalMiB = [long]$f[2]; UsedMiB = [long]$f[3] }
+            }
+        }
+    }
+
+    It 'reads every GPU through NVML, and agrees with nvidia-smi: total exact, used within 1 % of total' -Skip:(-not $HasNvidiaGpu) {
+        $smi = @(Get-SmiMemory)
+        $gpus = @(Get-GpuStatus -Source Nvml)
+        $after = @(Get-SmiMemory)
+        $gpus.Count | Should -Be $smi.Count
+        foreach ($gpu in $gpus) {
+            $gpu.Source | Should -Be 'Nvml'
+            $gpu.IsLost | Should -BeFalse
+            $row = $smi | Where-Object Index -EQ $gpu.Index
+            $gpu.Uuid | Should -Be $row.Uuid
+            [math]::Floor($gpu.MemoryTotal / 1MB) | Should -Be $row.TotalMiB
+            # Used memory moves between the two reads; compare against both nvidia-smi reads around ours.
+            $usedMiB = $gpu.MemoryUsed / 1MB
+            $low = [math]::Min($row.UsedMiB, ($after | Where-Object Index -EQ $gpu.Index).UsedMiB)
+            $high = [math]::Max($row.UsedMiB, ($after | Where-Object Index -EQ $gpu.Index).UsedMiB)
+            $tolerance = 0.01 * $row.TotalMiB
+            $usedMiB | Should -BeGreaterOrEqual ($low - $tolerance)
+            $usedMiB | Should -BeLessOrEqual ($high + $tolerance)
+            $gpu.Name | Should -Not -BeNullOrEmpty
+            $gpu.DriverVersion | Should -Not -BeNullOrEmpty
+            $gpu.CudaVersion | Should -Match '^\d+\.\d+$'
+            $gpu.TemperatureC | Should -BeGreaterThan 0
+            $gpu.PerformanceState | Should -Match '^P\d+$'
+            Write-Host ("GPU {0} {1}: NVML total {2} MiB used {3:0} MiB; nvidia-smi total {4} MiB used {5} MiB" -f
+                $gpu.Index, $gpu.Name, [math]::Floor($gpu.MemoryTotal / 1MB), $usedMiB, $row.TotalMiB, $row.UsedMiB)
+        }
+    }
+
+    It 'reads the same GPUs through the nvidia-smi backend' -Skip:(-not $HasNvidiaGpu) {
+        $nvml = @(Get-GpuStatus -Source Nvml)
+        $smi = @(Get-GpuStatus -Source NvidiaSmi)
+        $smi.Count | Should -Be $nvml.Count
+        for ($i = 0; $i -lt $nvml.Count; $i++) {
+            $smi[$i].Source | Should -Be 'NvidiaSmi'
+            $smi[$i].Uuid | Should -Be $nvml[$i].Uuid
+            $smi[$i].Name | Should -Be $nvml[$i].Name
+            [math]::Floor($smi[$i].MemoryTotal / 1MB) | Should -Be ([math]::Floor($nvml[$i].MemoryTotal / 1MB))
+            $smi[$i].DriverVersion | Should -Be $nvml[$i].DriverVersion
+            $smi[$i].CudaVersion | Should -Be $nvml[$i].CudaVersion
+        }
+    }
+
+    It 'yields three timely samples with -Continuous -Count 3 -IntervalSeconds 1' -Skip:(-not $HasNvidiaGpu) {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $samples = @(Get-GpuStatus -Index 0 -Continuous -Count 3 -IntervalSeconds 1)
+        $watch.Stop()
+        $samples.Count | Should -Be 3
+        for ($k = 1; $k -lt 3; $k++) {
+            $offset = ($samples[$k].Timestamp - $samples[0].Timestamp).TotalSeconds
+            $offset | Should -BeGreaterOrEqual ($k - 0.05)
+            $offset | Should -BeLessOrEqual ($k + 0.25)
+        }
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 3.5
+        Write-Host ("Sample offsets: {0}" -f (($samples | ForEach-Object { '{0:0.000}' -f ($_.Timestamp - $samples[0].Timestamp).TotalSeconds }) -join ', '))
+    }
+
+    It 'lists a process that holds GPU memory in Processes' -Skip:(-not $HasNvidiaGpu) {
+        $holder = & (Join-Path $PSScriptRoot 'gpu/Start-GpuMemoryHolder.ps1') -MiB 256 -Seconds 60
+        try {
+            $holder | Should -Not -BeNullOrEmpty -Because 'the helper needs cc or python3 and libcuda.so.1'
+            $found = $null
+            foreach ($source in 'Nvml', 'NvidiaSmi') {
+                $gpu = Get-GpuStatus -Source $source -Index 0
+                $byPid = $gpu.Processes | Where-Object Pid -EQ $holder.Process.Id
+                # In a container NVML may report host pids; then the holder is the new process of ~256 MiB.
+                $byMemory = $gpu.Processes | Where-Object { $_.Pid -notin $holder.PidsBefore -and $_.UsedMemory -ge 250MB }
+                $found = $byPid ?? $byMemory
+                Write-Host ("{0}: holder pid {1}; processes: {2}" -f $source, $holder.Process.Id,
+                    (($gpu.Processes | ForEach-Object { "$($_.Pid) $($_.Name) $([math]::Round($_.UsedMemory / 1MB)) MiB" }) -join '; '))
+                $found | Should -Not -BeNullOrEmpty -Because "$source must list the process holding 256 MiB"
+                if ($byPid) { $byPid.UsedMemory | Should -BeGreaterOrEqual 256MB }
+            }
+        }
+        finally {
+            if ($holder) { $holder.Process | Stop-Process -Force -ErrorAction Ignore }
+        }
+    }
+}
