@@ -2,7 +2,9 @@
 # With a GPU (-Tag GPU, run on a lent device by tests/gpu/run-device-checks.sh): NVML agrees with nvidia-smi,
 # continuous samples are on time, and a process holding GPU memory shows up.
 BeforeDiscovery {
-    $script:HasNvidiaGpu = [bool](Get-Command nvidia-smi -ErrorAction Ignore) -and (Test-Path /dev/nvidiactl)
+    # A working NVIDIA driver: nvidia-smi runs and lists a GPU. Where none does, the GPU tests skip.
+    $script:HasNvidiaGpu = [bool](Get-Command nvidia-smi -ErrorAction Ignore) -and
+        [bool]((& nvidia-smi -L 2>$null) -match '^GPU \d+:')
     $script:HasAnyGpuDriver = $HasNvidiaGpu -or (Test-Path /dev/kfd) -or [bool](Get-Command nvidia-smi -ErrorAction Ignore)
 }
 

@@ -82,7 +82,7 @@ else
         Import-Module '$manifest'
         Get-GpuStatus | Format-Table | Out-String -Width 160
         Get-GpuStatus -Index 0 | Format-List *
-        Get-GpuStatus -Index 0 | ConvertTo-Json -Depth 4
+        Get-GpuStatus -Index 0 | ConvertTo-Json -Depth 4 -EnumsAsStrings
     "
 fi
 
