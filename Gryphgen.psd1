@@ -11,9 +11,15 @@
     Description          = 'Find and read GGUF models, see your GPUs, learn which models fit, and wire local LLM processes together over named pipes.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @(
+        'Gryphgen.Messaging.Format.ps1xml'
         'Gryphgen.Gpu.Format.ps1xml'
     )
     CmdletsToExport      = @(
+        'New-GryphPipe'
+        'Get-GryphPipe'
+        'Remove-GryphPipe'
+        'Send-GryphMessage'
+        'Receive-GryphMessage'
         'Get-GpuStatus'
     )
     FunctionsToExport    = @()
