@@ -45,7 +45,7 @@ public sealed class GpuStatusReader : IDisposable
     }
 
     /// <summary>One sample of every GPU.</summary>
-    /// <exception cref="GpuToolException">The tool failed or timed out for this sample.</exception>
+    /// <exception cref="GpuToolException">The tool failed, timed out or printed what cannot be read, for this sample.</exception>
     public IReadOnlyList<GpuStatus> Query(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -57,7 +57,15 @@ public sealed class GpuStatusReader : IDisposable
             return first;
         }
 
-        return _backend.Query(cancellationToken);
+        try
+        {
+            return _backend.Query(cancellationToken);
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException or XmlException or InvalidOperationException)
+        {
+            // One unreadable sample (a tool printing garbage, NVML failing to count) is a sample error, not a crash.
+            throw new GpuToolException($"{Source} gave a sample that could not be read: {ex.Message}", ex);
+        }
     }
 
     internal static GpuStatusReader Open(GpuSource source, GpuProbe probe, CancellationToken cancellationToken)

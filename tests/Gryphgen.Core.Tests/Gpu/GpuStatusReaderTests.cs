@@ -163,4 +163,20 @@ public sealed class GpuStatusReaderTests
         Assert.StartsWith("NVML (/nowhere/libnvidia-ml.so.1, /nowhere/else/libnvidia-ml.so.1: not found)", Assert.Single(ex.Tried), StringComparison.Ordinal);
         Assert.Empty(tools.Runs);
     }
+
+    [Fact]
+    public void Query_ToolPrintsGarbageMidRun_IsASampleErrorNotACrash()
+    {
+        var calls = 0;
+        var tools = new FakeGpuTools().With("nvidia-smi", args => args[0] switch
+        {
+            var a when a.StartsWith("--query-gpu", StringComparison.Ordinal) => A100Csv,
+            var a when a.StartsWith("--query-compute-apps", StringComparison.Ordinal) => string.Empty,
+            _ => ++calls == 1 ? "<nvidia_smi_log><gpu><mig_devices><mig_device/></mig_devices></gpu></nvidia_smi_log>" : "<nvidia_smi_log><broken",
+        });
+        using var reader = GpuStatusReader.Open(GpuSource.NvidiaSmi, Probe(tools), default);
+        reader.Query();
+        var ex = Assert.Throws<GpuToolException>(() => reader.Query());
+        Assert.Contains("NvidiaSmi", ex.Message, StringComparison.Ordinal);
+    }
 }
