@@ -38,6 +38,9 @@ public sealed class GgufHeader
         DataEnd = tensors.Count == 0 ? DataOffset : checked(DataOffset + dataEnd);
     }
 
+    /// <summary>The same header reported under another path (the symlink a user reached the file through).</summary>
+    public GgufHeader WithPath(string path) => new(path, Version, IsBigEndian, FileLength, Metadata, Tensors, Alignment, DataOffset);
+
     /// <summary>The file (or in-memory name) the header was read from.</summary>
     public string Path { get; }
 
