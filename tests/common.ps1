@@ -12,7 +12,7 @@ $script:SkipSharedTestData = -not (Test-Path $SharedTestData)
 if ($SkipSharedTestData -and $env:CI -eq 'true') { throw "CI=true but '$SharedTestData' is missing." }
 
 # The pwsh that runs these tests, for starting fresh peer processes.
-$script:PwshPath = (Get-Process -Id $PID).Path
+$script:PwshPath = Join-Path $PSHOME (&{ if ($IsWindows) { "pwsh.exe" } else { "pwsh" } })
 
 function Start-FreshPwsh {
     # Starts a separate pwsh that imports the built module and runs $Script; returns the Process.

@@ -1,0 +1,64 @@
+# Docs are part of the code: every exported cmdlet has a complete page, and Get-Help shows it offline.
+BeforeDiscovery {
+    . $PSScriptRoot/common.ps1
+    $script:Commands = Get-Command -Module Gryphgen -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } }
+}
+
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+    $script:DocsFolder = Join-Path $RepositoryRoot 'docs/en-US'
+    $script:CommonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters +
+        [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+
+    function Get-DocumentedParameter([string] $Markdown) {
+        [regex]::Matches($Markdown, '(?m)^### -(\S+)\s*$') | ForEach-Object { $_.Groups[1].Value }
+    }
+}
+
+Describe 'Help for <Name>' -ForEach $Commands {
+    BeforeAll {
+        $script:PagePath = Join-Path $DocsFolder "$Name.md"
+        $script:Markdown = if (Test-Path $PagePath) { Get-Content -Raw $PagePath } else { '' }
+        $script:Command = Get-Command $Name
+    }
+
+    It 'has a markdown page' { $PagePath | Should -Exist }
+
+    It 'documents every parameter' {
+        $documented = Get-DocumentedParameter $Markdown
+        foreach ($parameter in $Command.Parameters.Keys | Where-Object { $_ -notin $CommonParameters }) {
+            $documented | Should -Contain $parameter
+        }
+    }
+
+    It 'documents no parameter that does not exist' {
+        foreach ($parameter in Get-DocumentedParameter $Markdown) {
+            $Command.Parameters.Keys | Should -Contain $parameter
+        }
+    }
+
+    It 'has no {{ }} placeholders left' { $Markdown | Should -Not -Match '\{\{.*\}\}' }
+
+    It 'has at least two examples' {
+        ([regex]::Matches($Markdown, '(?m)^### Example \d+')).Count | Should -BeGreaterOrEqual 2
+    }
+
+    It 'is shown by Get-Help -Full with synopsis, description, parameters and examples' {
+        $help = Get-Help $Name -Full
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis.Trim() | Should -Not -BeLike "$Name *" -Because 'an auto-generated synopsis means the MAML was not found'
+        ($help.Description.Text -join '') | Should -Not -BeNullOrEmpty
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        $helpParameters = @($help.Parameters.Parameter | ForEach-Object Name)
+        foreach ($parameter in $Command.Parameters.Keys | Where-Object { $_ -notin $CommonParameters }) {
+            $helpParameters | Should -Contain $parameter
+            ($help.Parameters.Parameter | Where-Object Name -EQ $parameter).Description.Text | Should -Not -BeNullOrEmpty
+        }
+    }
+}
+
+Describe 'About topics' {
+    It 'shows about_Gryphgen' {
+        (Get-Help about_Gryphgen | Out-String) | Should -Match 'Gryphgen'
+    }
+}
