@@ -28,7 +28,7 @@ internal sealed class GgufByteReader : IDisposable
         if (source.Memory is { } memory)
         {
             _window = memory;
-            _windowCount = memory.Length;
+            _windowCount = (int)source.Length;
         }
         else
         {
@@ -210,6 +210,47 @@ internal sealed class GgufByteReader : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// Steps over <paramref name="count"/> strings: the vocabulary path, so it reads lengths straight from the
+    /// window and only falls back to <see cref="SkipString"/> at a window's edge.
+    /// </summary>
+    public void SkipStrings(long count, string what)
+    {
+        var countSize = CountSize;
+        long i = 0;
+        while (i < count)
+        {
+            var at = Position - _windowStart;
+            if (at >= 0)
+            {
+                var window = _window.AsSpan(0, _windowCount);
+                while (i < count && at + countSize <= window.Length)
+                {
+                    var slice = window[(int)at..];
+                    ulong length = countSize == 8
+                        ? (BigEndian ? BinaryPrimitives.ReadUInt64BigEndian(slice) : BinaryPrimitives.ReadUInt64LittleEndian(slice))
+                        : (BigEndian ? BinaryPrimitives.ReadUInt32BigEndian(slice) : BinaryPrimitives.ReadUInt32LittleEndian(slice));
+                    var left = Length - (_windowStart + at + countSize);
+                    if (length > (ulong)left)
+                    {
+                        throw Error(GgufFormatError.Truncated, $"{what} claims {length} bytes but only {left} are left", _windowStart + at);
+                    }
+
+                    at += countSize + (long)length;
+                    i++;
+                }
+
+                Position = _windowStart + at;
+            }
+
+            if (i < count)
+            {
+                SkipString(what);
+                i++;
+            }
         }
     }
 

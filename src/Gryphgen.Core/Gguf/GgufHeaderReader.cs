@@ -36,6 +36,13 @@ public static class GgufHeaderReader
         return Read(source, () => source);
     }
 
+    /// <summary>Reads a header from the first <paramref name="length"/> bytes of <paramref name="data"/>.</summary>
+    internal static GgufHeader Read(byte[] data, int length, string name)
+    {
+        var source = new GgufMemorySource(name, data, length);
+        return Read(source, () => source);
+    }
+
     /// <summary>True when the file starts with the GGUF magic. Reads 4 bytes.</summary>
     public static bool HasMagic(string path)
     {

@@ -126,11 +126,7 @@ internal static class GgufMetadataReader
         switch (type)
         {
             case GgufValueType.String:
-                for (long i = 0; i < count; i++)
-                {
-                    reader.SkipString("a string element");
-                }
-
+                reader.SkipStrings(count, "a string element");
                 break;
             case GgufValueType.Array:
                 if (depth >= MaxArrayDepth)

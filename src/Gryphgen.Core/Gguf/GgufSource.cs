@@ -76,13 +76,19 @@ internal sealed class GgufFileSource : GgufSource
     }
 }
 
-internal sealed class GgufMemorySource(string name, byte[] data) : GgufSource(name, data.Length)
+/// <summary>The first <c>length</c> bytes of an array (a reusable buffer in the mutation tests).</summary>
+internal sealed class GgufMemorySource(string name, byte[] data, int length) : GgufSource(name, length)
 {
+    public GgufMemorySource(string name, byte[] data)
+        : this(name, data, data.Length)
+    {
+    }
+
     public override byte[]? Memory => data;
 
     public override int Read(Span<byte> destination, long offset)
     {
-        var n = (int)Math.Min(destination.Length, Math.Max(0, data.Length - offset));
+        var n = (int)Math.Min(destination.Length, Math.Max(0, length - offset));
         data.AsSpan((int)offset, n).CopyTo(destination);
         return n;
     }
