@@ -10,8 +10,16 @@
     Copyright            = '(c) Gryphgen contributors. MIT License.'
     Description          = 'Find and read GGUF models, see your GPUs, learn which models fit, and wire local LLM processes together over named pipes.'
     PowerShellVersion    = '7.4'
-    FormatsToProcess     = @()
-    CmdletsToExport      = @()
+    FormatsToProcess     = @(
+        'Gryphgen.Messaging.Format.ps1xml'
+    )
+    CmdletsToExport      = @(
+        'New-GryphPipe'
+        'Get-GryphPipe'
+        'Remove-GryphPipe'
+        'Send-GryphMessage'
+        'Receive-GryphMessage'
+    )
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Gryphgen.Core;
 
 namespace Gryphgen.PowerShell.Commands;
 
@@ -20,6 +21,31 @@ public abstract class GryphCmdlet : PSCmdlet, IDisposable
     /// <summary>Writes a non-terminating error for one bad item, so the rest of the input goes on.</summary>
     protected void WriteItemError(Exception exception, string errorId, ErrorCategory category, object? target)
         => WriteError(new ErrorRecord(exception, errorId, category, target));
+
+    /// <summary>Writes a core failure as a non-terminating error with its stable id, category and target.</summary>
+    protected void WriteGryphError(GryphgenException exception) =>
+        WriteError(ToErrorRecord(exception));
+
+    /// <summary>Stops the whole call with a core failure.</summary>
+    protected void ThrowGryphError(GryphgenException exception) =>
+        ThrowTerminatingError(ToErrorRecord(exception));
+
+    internal static ErrorRecord ToErrorRecord(GryphgenException exception) =>
+        new(exception, exception.ErrorId, ToCategory(exception.Kind), exception.Target);
+
+    internal static ErrorCategory ToCategory(GryphgenErrorKind kind) => kind switch
+    {
+        GryphgenErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        GryphgenErrorKind.InvalidData => ErrorCategory.InvalidData,
+        GryphgenErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        GryphgenErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        GryphgenErrorKind.Timeout => ErrorCategory.OperationTimeout,
+        GryphgenErrorKind.ResourceExists => ErrorCategory.ResourceExists,
+        GryphgenErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        GryphgenErrorKind.LimitExceeded => ErrorCategory.LimitsExceeded,
+        GryphgenErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.NotSpecified,
+    };
 
     /// <summary>Stops the whole call: used only when nothing more can be done.</summary>
     protected void ThrowTerminating(Exception exception, string errorId, ErrorCategory category, object? target)

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace Gryphgen.Core.Fifo;
+
+/// <summary>A point in time after which a whole operation gives up; <see cref="Infinite"/> never does.</summary>
+public readonly struct Deadline
+{
+    private readonly long _expiresAtTicks;
+
+    private Deadline(long expiresAtTicks) => _expiresAtTicks = expiresAtTicks;
+
+    public static Deadline Infinite => new(long.MaxValue);
+
+    public bool IsInfinite => _expiresAtTicks == long.MaxValue;
+
+    /// <summary>A deadline <paramref name="timeout"/> from now; zero or negative means no deadline.</summary>
+    public static Deadline After(TimeSpan timeout) =>
+        timeout <= TimeSpan.Zero ? Infinite : new(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+
+    public bool HasExpired => !IsInfinite && Stopwatch.GetTimestamp() >= _expiresAtTicks;
+
+    /// <summary>Milliseconds left for poll(2): -1 for no deadline, rounded up so a wait never ends early.</summary>
+    public int RemainingMilliseconds
+    {
+        get
+        {
+            if (IsInfinite)
+            {
+                return -1;
+            }
+
+            var left = _expiresAtTicks - Stopwatch.GetTimestamp();
+            if (left <= 0)
+            {
+                return 0;
+            }
+
+            var ms = (left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency;
+            return (int)Math.Min(ms, int.MaxValue);
+        }
+    }
+}

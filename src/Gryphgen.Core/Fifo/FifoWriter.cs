@@ -1,0 +1,170 @@
+using System.Runtime.InteropServices;
+
+namespace Gryphgen.Core.Fifo;
+
+/// <summary>
+/// The write end of a FIFO, opened without blocking: open(2) with O_NONBLOCK fails with ENXIO while no reader
+/// exists, and an inotify IN_OPEN watch wakes us when one arrives, so waiting for a reader costs no polling
+/// loop and no thread stuck in open(2). Writes never block either: EAGAIN waits for POLLOUT.
+/// </summary>
+public sealed class FifoWriter : IDisposable
+{
+    private readonly FifoDescriptor _descriptor;
+    private readonly CancellableWait _wait;
+
+    private FifoWriter(string path, FifoDescriptor descriptor, CancellableWait wait)
+    {
+        Path = path;
+        _descriptor = descriptor;
+        _wait = wait;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Opens <paramref name="path"/> for writing, waiting for a reader until <paramref name="deadline"/>.</summary>
+    public static FifoWriter Open(string path, bool allowShared, Deadline deadline, CancellationToken token)
+    {
+        var status = UnixFileStatus.OfPath(path)
+            ?? throw new GryphgenException("GryphPipeNotFound", GryphgenErrorKind.NotFound,
+                $"No pipe at '{path}'. Create it with New-GryphPipe.", path);
+        FifoAccess.VerifyFifo(status, path, allowShared);
+
+        var wait = new CancellableWait(token);
+        try
+        {
+            using var readerArrival = new InotifyOpenWatch(path);
+            while (true)
+            {
+                var result = FifoDescriptor.TryOpen(path, LibC.O_WRONLY, out var descriptor);
+                if (descriptor is not null)
+                {
+                    try
+                    {
+                        FifoAccess.VerifyFifo(UnixFileStatus.OfDescriptor(descriptor.Value, path), path, allowShared);
+                    }
+                    catch
+                    {
+                        descriptor.Dispose();
+                        throw;
+                    }
+
+                    return new FifoWriter(path, descriptor, wait);
+                }
+
+                switch (-result)
+                {
+                    case LibC.ENXIO:
+                        if (wait.Wait(readerArrival.Descriptor, LibC.POLLIN, deadline) == 0)
+                        {
+                            throw new GryphgenException("GryphPipeNoReader", GryphgenErrorKind.Timeout,
+                                $"No reader opened '{path}' before the timeout.", path);
+                        }
+
+                        readerArrival.Drain();
+                        break;
+                    case LibC.EINTR:
+                        break;
+                    default:
+                        throw FifoErrors.OpenFailed(path, -result);
+                }
+            }
+        }
+        catch
+        {
+            wait.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes all of <paramref name="data"/>, waiting for room in the pipe until the deadline.</summary>
+    public unsafe void Write(ReadOnlySpan<byte> data, Deadline deadline)
+    {
+        fixed (byte* start = data)
+        {
+            var written = 0;
+            while (written < data.Length)
+            {
+                var n = LibC.Write(_descriptor.Value, start + written, (nuint)(data.Length - written));
+                if (n > 0)
+                {
+                    written += (int)n;
+                    continue;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                switch (errno)
+                {
+                    case LibC.EAGAIN:
+                        var events = _wait.Wait(_descriptor.Value, LibC.POLLOUT, deadline);
+                        if (events == 0)
+                        {
+                            throw new GryphgenException("GryphPipeWriteTimeout", GryphgenErrorKind.Timeout,
+                                $"The reader of '{Path}' did not take the message before the timeout ({written} of {data.Length} bytes written).", Path);
+                        }
+
+                        if ((events & LibC.POLLERR) != 0)
+                        {
+                            throw ReaderGone();
+                        }
+
+                        break;
+                    case LibC.EINTR:
+                        break;
+                    case LibC.EPIPE:
+                        throw ReaderGone();
+                    default:
+                        throw new GryphgenException("GryphPipeWriteFailed", GryphgenErrorKind.InvalidData,
+                            $"Writing to '{Path}' failed: {LibC.Describe(errno)}.", Path);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the pipe's writer lock (flock) so a frame larger than PIPE_BUF is never interleaved with another
+    /// sender's. flock has no timeout and cannot be interrupted without a signal, so a busy lock is retried
+    /// with LOCK_NB and a short backoff instead of blocking a thread in the system call.
+    /// </summary>
+    public void Lock(Deadline deadline, CancellationToken token)
+    {
+        var backoff = 0;
+        var spinner = default(SpinWait);
+        while (LibC.Flock(_descriptor.Value, LibC.LOCK_EX | LibC.LOCK_NB) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != LibC.EAGAIN && errno != LibC.EINTR)
+            {
+                throw new GryphgenException("GryphPipeLockFailed", GryphgenErrorKind.InvalidData,
+                    $"Locking '{Path}' failed: {LibC.Describe(errno)}.", Path);
+            }
+
+            token.ThrowIfCancellationRequested();
+            if (deadline.HasExpired)
+            {
+                throw new GryphgenException("GryphPipeBusy", GryphgenErrorKind.Timeout,
+                    $"Another sender held '{Path}' until the timeout.", Path);
+            }
+
+            if (!spinner.NextSpinWillYield)
+            {
+                spinner.SpinOnce();
+                continue;
+            }
+
+            backoff = Math.Min(Math.Max(backoff * 2, 1), 4);
+            token.WaitHandle.WaitOne(backoff);
+        }
+    }
+
+    public void Unlock() => _ = LibC.Flock(_descriptor.Value, LibC.LOCK_UN);
+
+    private GryphgenException ReaderGone() =>
+        new("GryphPipeReaderGone", GryphgenErrorKind.ResourceUnavailable,
+            $"The reader of '{Path}' closed the pipe before the message was complete.", Path);
+
+    public void Dispose()
+    {
+        _descriptor.Dispose();
+        _wait.Dispose();
+    }
+}

@@ -1,0 +1,212 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Gryphgen.Core.Messaging;
+
+/// <summary>
+/// The wire format (documented in about_Gryphgen_Protocol). A frame is:
+/// <code>
+/// "GRY1 " + 10-digit header length + " " + 15-digit body length + "\n"   (32 ASCII bytes)
+/// header: UTF-8 JSON {"id","from","to","replyTo","time","meta"}
+/// body:   the content, UTF-8
+/// "END\n"
+/// </code>
+/// A fixed-size prefix lets a reader take exactly one frame in two reads and never over-read; the trailer
+/// lets it notice a frame cut short by a dead sender and spliced with the next one.
+/// </summary>
+public static class FrameFormat
+{
+    public const int PrefixLength = 32;
+    public const int TrailerLength = 4;
+    public const long DefaultMaxMessageBytes = 64L * 1024 * 1024;
+    public const long MaxHeaderBytes = 1024 * 1024;
+
+    public static ReadOnlySpan<byte> Magic => "GRY1 "u8;
+
+    public static ReadOnlySpan<byte> Trailer => "END\n"u8;
+
+    /// <summary>Encodes <paramref name="message"/> into one contiguous frame, rented from the shared pool.</summary>
+    public static (byte[] Buffer, int Length) Encode(GryphMessage message)
+    {
+        var header = EncodeHeader(message);
+        var bodyLength = Encoding.UTF8.GetByteCount(message.Content);
+        var total = PrefixLength + header.Length + bodyLength + TrailerLength;
+        var buffer = ArrayPool<byte>.Shared.Rent(total);
+        var span = buffer.AsSpan(0, total);
+        WritePrefix(span, header.Length, bodyLength);
+        header.CopyTo(span[PrefixLength..]);
+        Encoding.UTF8.GetBytes(message.Content, span.Slice(PrefixLength + header.Length, bodyLength));
+        Trailer.CopyTo(span[^TrailerLength..]);
+        return (buffer, total);
+    }
+
+    public static void WritePrefix(Span<byte> destination, int headerLength, long bodyLength)
+    {
+        Magic.CopyTo(destination);
+        WriteDigits(destination.Slice(5, 10), headerLength);
+        destination[15] = (byte)' ';
+        WriteDigits(destination.Slice(16, 15), bodyLength);
+        destination[31] = (byte)'\n';
+    }
+
+    /// <summary>Parses a prefix; false when it is not a well-formed frame start.</summary>
+    public static bool TryParsePrefix(ReadOnlySpan<byte> prefix, out int headerLength, out long bodyLength)
+    {
+        headerLength = 0;
+        bodyLength = 0;
+        if (prefix.Length < PrefixLength || !prefix.StartsWith(Magic) || prefix[15] != (byte)' ' || prefix[31] != (byte)'\n')
+        {
+            return false;
+        }
+
+        if (!TryReadDigits(prefix.Slice(5, 10), out var header) || !TryReadDigits(prefix.Slice(16, 15), out bodyLength))
+        {
+            return false;
+        }
+
+        if (header > int.MaxValue)
+        {
+            return false;
+        }
+
+        headerLength = (int)header;
+        return true;
+    }
+
+    public static byte[] EncodeHeader(GryphMessage message)
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(output))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", message.Id);
+            WriteOptional(json, "from", message.From);
+            WriteOptional(json, "to", message.To);
+            WriteOptional(json, "replyTo", message.ReplyTo);
+            json.WriteString("time", message.Timestamp.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+            if (message.Metadata.Count > 0)
+            {
+                json.WriteStartObject("meta");
+                foreach (var (key, value) in message.Metadata)
+                {
+                    json.WriteString(key, value);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Builds the message from a frame's header and body; throws <see cref="JsonException"/> or <see cref="FormatException"/> on bad input.</summary>
+    public static GryphMessage Decode(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+    {
+        string? id = null, from = null, to = null, replyTo = null;
+        DateTime? time = null;
+        Dictionary<string, string>? meta = null;
+        var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = 4 });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new FormatException("the header is not a JSON object");
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "id":
+                    id = reader.GetString();
+                    break;
+                case "from":
+                    from = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+                    break;
+                case "to":
+                    to = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+                    break;
+                case "replyTo":
+                    replyTo = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+                    break;
+                case "time":
+                    time = DateTime.Parse(reader.GetString() ?? string.Empty, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+                    break;
+                case "meta" when reader.TokenType == JsonTokenType.StartObject:
+                    meta = new Dictionary<string, string>(StringComparer.Ordinal);
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var key = reader.GetString()!;
+                        reader.Read();
+                        meta[key] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan);
+                    }
+
+                    break;
+                default:
+                    reader.Skip(); // fields from a later version are ignored
+                    break;
+            }
+        }
+
+        if (string.IsNullOrEmpty(id))
+        {
+            throw new FormatException("the header has no id");
+        }
+
+        return new GryphMessage
+        {
+            Id = id,
+            From = from,
+            To = to,
+            ReplyTo = replyTo,
+            Timestamp = time ?? DateTime.UtcNow,
+            Content = Utf8Strict.GetString(body),
+            Metadata = meta ?? GryphMessage.EmptyMetadata,
+            Bytes = body.Length,
+        };
+    }
+
+    private static readonly UTF8Encoding Utf8Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is not null)
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static void WriteDigits(Span<byte> destination, long value)
+    {
+        for (var i = destination.Length - 1; i >= 0; i--)
+        {
+            destination[i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+
+        if (value != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), "too large for the frame prefix");
+        }
+    }
+
+    private static bool TryReadDigits(ReadOnlySpan<byte> digits, out long value)
+    {
+        value = 0;
+        foreach (var b in digits)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+
+            value = (value * 10) + (b - '0');
+        }
+
+        return true;
+    }
+}

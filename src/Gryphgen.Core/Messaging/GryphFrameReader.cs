@@ -1,0 +1,263 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Gryphgen.Core.Fifo;
+
+namespace Gryphgen.Core.Messaging;
+
+/// <summary>
+/// Reads frames (see <see cref="FrameFormat"/>) one at a time, taking exactly one frame's bytes from the
+/// source. A malformed, truncated or oversized frame becomes an error result and the reader resynchronises
+/// on the next frame start, so one bad frame costs no other message.
+/// </summary>
+public sealed class GryphFrameReader
+{
+    private readonly IByteSource _source;
+    private readonly long _maxMessageBytes;
+    private readonly string _sourceName;
+    private readonly byte[] _prefix = new byte[FrameFormat.PrefixLength];
+
+    // Bytes taken from the source but not yet consumed: only ever filled while resynchronising.
+    private byte[] _pending = [];
+    private int _pendingStart;
+    private int _pendingEnd;
+
+    private int _prefixFilled;
+    private long _discardRemaining;
+    private bool _resynchronising;
+
+    public GryphFrameReader(IByteSource source, long maxMessageBytes, string sourceName)
+    {
+        _source = source;
+        _maxMessageBytes = maxMessageBytes;
+        _sourceName = sourceName;
+    }
+
+    /// <summary>Reads the next frame, waiting until <paramref name="deadline"/>.</summary>
+    public ReceiveResult ReadNext(Deadline deadline)
+    {
+        while (true)
+        {
+            if (_discardRemaining > 0 && !Discard(deadline))
+            {
+                return ReceiveResult.TimedOut;
+            }
+
+            if (_resynchronising && !SeekMagic(deadline))
+            {
+                return ReceiveResult.TimedOut;
+            }
+
+            var got = Fill(_prefix, _prefixFilled, deadline, out var writersGone);
+            _prefixFilled += got;
+            if (_prefixFilled < FrameFormat.PrefixLength)
+            {
+                if (!writersGone)
+                {
+                    return ReceiveResult.TimedOut; // a partial prefix stays for the next call
+                }
+
+                if (_prefixFilled == 0)
+                {
+                    continue; // a writer left between frames: nothing lost
+                }
+
+                var partial = _prefix.AsSpan(0, _prefixFilled).ToArray();
+                _prefixFilled = 0;
+                return Resynchronise(partial, Error("GryphFrameTruncated", $"a frame in '{_sourceName}' was cut short after {partial.Length} bytes: its sender closed the pipe mid-frame"));
+            }
+
+            _prefixFilled = 0;
+            if (!FrameFormat.TryParsePrefix(_prefix, out var headerLength, out var bodyLength))
+            {
+                return Resynchronise(_prefix.ToArray(), Error("GryphFrameMalformed", $"'{_sourceName}' held bytes that are not a Gryphgen frame start; skipping to the next frame"));
+            }
+
+            if (headerLength > FrameFormat.MaxHeaderBytes || bodyLength > _maxMessageBytes)
+            {
+                _discardRemaining = headerLength + bodyLength + FrameFormat.TrailerLength;
+                return new ReceiveResult(null, new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
+                    $"A message of {bodyLength} bytes in '{_sourceName}' exceeds the limit of {_maxMessageBytes} bytes (-MaxMessageBytes); it was skipped.", _sourceName));
+            }
+
+            return ReadFrameBody(headerLength, (int)bodyLength, deadline);
+        }
+    }
+
+    private ReceiveResult ReadFrameBody(int headerLength, int bodyLength, Deadline deadline)
+    {
+        var total = headerLength + bodyLength + FrameFormat.TrailerLength;
+        var rented = ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            var filled = 0;
+            while (filled < total)
+            {
+                var got = Fill(rented.AsSpan(0, total), filled, deadline, out var writersGone);
+                filled += got;
+                if (filled < total && (writersGone || got == 0))
+                {
+                    return Resynchronise(Consumed(rented, filled), Error("GryphFrameTruncated",
+                        $"a frame in '{_sourceName}' was cut short after {FrameFormat.PrefixLength + filled} of {FrameFormat.PrefixLength + total} bytes ({(writersGone ? "its sender closed the pipe" : "nothing more arrived before the timeout")})"));
+                }
+            }
+
+            if (!rented.AsSpan(total - FrameFormat.TrailerLength, FrameFormat.TrailerLength).SequenceEqual(FrameFormat.Trailer))
+            {
+                return Resynchronise(Consumed(rented, filled), Error("GryphFrameMalformed",
+                    $"a frame in '{_sourceName}' does not end where its length says (cut short and followed by another?); skipping to the next frame"));
+            }
+
+            try
+            {
+                return new ReceiveResult(FrameFormat.Decode(rented.AsSpan(0, headerLength), rented.AsSpan(headerLength, bodyLength)), null);
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or DecoderFallbackException or InvalidOperationException)
+            {
+                return new ReceiveResult(null, new GryphgenException("GryphMessageMalformed", GryphgenErrorKind.InvalidData,
+                    $"A frame in '{_sourceName}' has a bad envelope or content: {ex.Message}", _sourceName, ex));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private byte[] Consumed(byte[] body, int bodyBytes)
+    {
+        var consumed = new byte[FrameFormat.PrefixLength + bodyBytes];
+        _prefix.CopyTo(consumed, 0);
+        body.AsSpan(0, bodyBytes).CopyTo(consumed.AsSpan(FrameFormat.PrefixLength));
+        return consumed;
+    }
+
+    /// <summary>Puts back everything after the bad frame's first byte, so a frame start inside it is found again.</summary>
+    private ReceiveResult Resynchronise(byte[] consumed, GryphgenException error)
+    {
+        PushBack(consumed.AsSpan(1));
+        _resynchronising = true;
+        return new ReceiveResult(null, error);
+    }
+
+    private GryphgenException Error(string id, string message) =>
+        new(id, GryphgenErrorKind.InvalidData, char.ToUpperInvariant(message[0]) + message[1..] + ".", _sourceName);
+
+    /// <summary>Drops bytes until the pending data starts with the frame magic (or holds a prefix of it at the end).</summary>
+    private bool SeekMagic(Deadline deadline)
+    {
+        var magic = FrameFormat.Magic;
+        Span<byte> chunk = stackalloc byte[4096];
+        while (true)
+        {
+            var pending = _pending.AsSpan(_pendingStart, _pendingEnd - _pendingStart);
+            var index = pending.IndexOf(magic);
+            if (index >= 0)
+            {
+                _pendingStart += index;
+                _resynchronising = false;
+                return true;
+            }
+
+            // Keep a tail that could be the start of a split magic.
+            var keep = Math.Min(pending.Length, magic.Length - 1);
+            while (keep > 0 && !magic.StartsWith(pending[^keep..]))
+            {
+                keep--;
+            }
+
+            _pendingStart = _pendingEnd - keep;
+            var got = _source.Read(chunk, deadline);
+            if (got < 0)
+            {
+                return false;
+            }
+
+            PushBack(chunk[..got]);
+        }
+    }
+
+    private bool Discard(Deadline deadline)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (_discardRemaining > 0)
+            {
+                var want = (int)Math.Min(_discardRemaining, scratch.Length);
+                var got = Fill(scratch.AsSpan(0, want), 0, deadline, out var writersGone);
+                _discardRemaining -= got;
+                if (got == 0 && !writersGone)
+                {
+                    return false;
+                }
+
+                if (writersGone && got < want)
+                {
+                    _discardRemaining = 0; // the oversized frame's sender left; nothing more to skip
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="buffer"/> from <paramref name="offset"/>: pending bytes first, then the source.
+    /// Returns how many bytes were added; stops early when the deadline passes or every writer has gone.
+    /// </summary>
+    private int Fill(Span<byte> buffer, int offset, Deadline deadline, out bool writersGone)
+    {
+        writersGone = false;
+        var added = 0;
+        while (offset + added < buffer.Length)
+        {
+            var target = buffer[(offset + added)..];
+            if (_pendingEnd > _pendingStart)
+            {
+                var take = Math.Min(target.Length, _pendingEnd - _pendingStart);
+                _pending.AsSpan(_pendingStart, take).CopyTo(target);
+                _pendingStart += take;
+                added += take;
+                continue;
+            }
+
+            var got = _source.Read(target, deadline);
+            if (got > 0)
+            {
+                added += got;
+                continue;
+            }
+
+            writersGone = got == 0;
+            return added;
+        }
+
+        return added;
+    }
+
+    private void PushBack(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return;
+        }
+
+        var live = _pendingEnd - _pendingStart;
+        if (_pending.Length - live < bytes.Length || _pendingStart > 0)
+        {
+            var grown = new byte[Math.Max(live + bytes.Length, _pending.Length)];
+            _pending.AsSpan(_pendingStart, live).CopyTo(grown);
+            _pending = grown;
+            _pendingStart = 0;
+            _pendingEnd = live;
+        }
+
+        bytes.CopyTo(_pending.AsSpan(_pendingEnd));
+        _pendingEnd += bytes.Length;
+    }
+}

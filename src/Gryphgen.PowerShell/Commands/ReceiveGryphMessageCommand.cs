@@ -1,0 +1,92 @@
+using System.Management.Automation;
+using Gryphgen.Core;
+using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Messaging;
+
+namespace Gryphgen.PowerShell.Commands;
+
+/// <summary>
+/// Receives messages from an endpoint or pipe and emits each as it arrives. -Count N stops after N messages
+/// (the timeout bounds the whole call); -Continuous runs until Ctrl+C or until -TimeoutSeconds pass idle.
+/// </summary>
+[Cmdlet(VerbsCommunications.Receive, "GryphMessage", DefaultParameterSetName = NameSet)]
+[OutputType(typeof(GryphMessage))]
+public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
+{
+    private const string NameSet = "Name";
+    private const string PathSet = "Path";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = string.Empty;
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; } = 1;
+
+    [Parameter]
+    public SwitchParameter Continuous { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public double TimeoutSeconds { get; set; } = 30;
+
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long MaxMessageBytes { get; set; } = FrameFormat.DefaultMaxMessageBytes;
+
+    [Parameter]
+    public SwitchParameter Raw { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var path = ParameterSetName == NameSet ? ResolveEndpoint(Name) : ResolvePath(Path);
+            var endpoint = ParameterSetName == NameSet ? Name : path;
+            using var receiver = GryphMessageReceiver.Open(path, endpoint, AllowShared, MaxMessageBytes, Log, CancellationToken);
+            var received = 0;
+            var deadline = DeadlineFrom(TimeoutSeconds);
+            while (Continuous || received < Count)
+            {
+                var result = Raw ? receiver.ReceiveRaw(deadline) : receiver.Receive(deadline);
+                if (result.Message is { } message)
+                {
+                    WriteObject(message);
+                    received++;
+                    if (Continuous)
+                    {
+                        deadline = DeadlineFrom(TimeoutSeconds); // the timeout counts idle time
+                    }
+                }
+                else if (result.Error is { } error)
+                {
+                    WriteGryphError(error);
+                }
+                else if (Continuous)
+                {
+                    WriteVerbose($"No message on '{path}' for {TimeoutSeconds} s; stopping.");
+                    return;
+                }
+                else
+                {
+                    WriteGryphError(new GryphgenException("GryphReceiveTimeout", GryphgenErrorKind.Timeout,
+                        $"Received {received} of {Count} message(s) on '{path}' before the timeout of {TimeoutSeconds} s: no writer sent more.", path));
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (GryphgenException ex)
+        {
+            ThrowGryphError(ex);
+        }
+    }
+}

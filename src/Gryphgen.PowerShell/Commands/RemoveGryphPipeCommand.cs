@@ -1,0 +1,67 @@
+using System.Management.Automation;
+using Gryphgen.Core;
+using Gryphgen.Core.Fifo;
+
+namespace Gryphgen.PowerShell.Commands;
+
+/// <summary>Removes FIFOs (and nothing else), warning when a process still holds one open.</summary>
+[Cmdlet(VerbsCommon.Remove, "GryphPipe", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(void))]
+public sealed class RemoveGryphPipeCommand : MessagingCmdlet
+{
+    private const string NameSet = "Name";
+    private const string PathSet = "Path";
+    private const string InputObjectSet = "InputObject";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+    public GryphPipe[] InputObject { get; set; } = Array.Empty<GryphPipe>();
+
+    protected override void ProcessRecord()
+    {
+        var paths = ParameterSetName switch
+        {
+            NameSet => Name.Select(n => (Label: n, Resolve: (Func<string>)(() => PipeDirectory.EndpointPath(PipeDirectoryPath, n)))),
+            PathSet => Path.Select(p => (Label: p, Resolve: (Func<string>)(() => ResolvePath(p)))),
+            _ => InputObject.Select(o => (Label: o.Path, Resolve: (Func<string>)(() => o.Path))),
+        };
+
+        foreach (var (label, resolve) in paths)
+        {
+            try
+            {
+                var path = resolve();
+                var status = UnixFileStatus.OfPath(path)
+                    ?? throw new GryphgenException("GryphPipeNotFound", GryphgenErrorKind.NotFound, $"No pipe at '{path}'.", path);
+                if (!status.IsFifo)
+                {
+                    throw new GryphgenException("GryphPipeNotFifo", GryphgenErrorKind.InvalidArgument,
+                        $"'{path}' is a {status.TypeName}, not a FIFO; it was left alone.", path);
+                }
+
+                var holders = PipeHolders.Find(path);
+                if (holders.Count > 0)
+                {
+                    WriteWarning($"'{path}' is still open in {string.Join(", ", holders)}; they keep their descriptors, but new peers will not find the pipe.");
+                }
+
+                if (ShouldProcess(path, "Remove FIFO"))
+                {
+                    FifoFile.Remove(path);
+                    Log.Write(Core.Messaging.GryphLogLevel.Info, $"Removed pipe {path}");
+                }
+            }
+            catch (GryphgenException ex)
+            {
+                WriteGryphError(ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Collections;
+using System.Globalization;
+using System.Management.Automation;
+using Gryphgen.Core;
+using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Messaging;
+
+namespace Gryphgen.PowerShell.Commands;
+
+/// <summary>
+/// Sends each pipeline item as one message to an endpoint or pipe, all through one open descriptor.
+/// -TimeoutSeconds bounds the whole call, waiting for a reader included.
+/// </summary>
+[Cmdlet(VerbsCommunications.Send, "GryphMessage", DefaultParameterSetName = ToSet)]
+[OutputType(typeof(GryphMessage))]
+public sealed class SendGryphMessageCommand : MessagingCmdlet
+{
+    private const string ToSet = "To";
+    private const string PathSet = "Path";
+    private GryphMessageSender? _sender;
+    private Deadline _deadline;
+    private IReadOnlyDictionary<string, string> _metadata = new Dictionary<string, string>();
+    private string _target = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ToSet)]
+    [ValidateNotNullOrEmpty]
+    public string To { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string Content { get; set; } = string.Empty;
+
+    [Parameter]
+    public string? From { get; set; }
+
+    [Parameter]
+    public string? ReplyTo { get; set; }
+
+    [Parameter]
+    public Hashtable? Metadata { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public double TimeoutSeconds { get; set; } = 30;
+
+    [Parameter]
+    public SwitchParameter Raw { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        _deadline = DeadlineFrom(TimeoutSeconds);
+        if (Metadata is not null)
+        {
+            _metadata = Metadata.Cast<DictionaryEntry>().ToDictionary(
+                e => Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? string.Empty,
+                e => Convert.ToString(e.Value is PSObject p ? p.BaseObject : e.Value, CultureInfo.InvariantCulture) ?? string.Empty,
+                StringComparer.Ordinal);
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            _sender ??= Open();
+            if (Raw)
+            {
+                _sender.SendRaw(Content, _deadline);
+                return;
+            }
+
+            var message = new GryphMessage
+            {
+                Id = GryphMessage.NewId(),
+                From = From,
+                To = _target,
+                ReplyTo = ReplyTo,
+                Timestamp = DateTime.UtcNow,
+                Content = Content,
+                Metadata = _metadata,
+                Bytes = System.Text.Encoding.UTF8.GetByteCount(Content),
+            };
+            _sender.Send(message, _deadline);
+            if (PassThru)
+            {
+                WriteObject(message);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (GryphgenException ex) when (ex.Kind is GryphgenErrorKind.Timeout or GryphgenErrorKind.NotFound or GryphgenErrorKind.PermissionDenied
+            or GryphgenErrorKind.InvalidArgument or GryphgenErrorKind.ResourceUnavailable)
+        {
+            ThrowGryphError(ex); // the pipe itself is unusable: no later message can go either
+        }
+        catch (GryphgenException ex)
+        {
+            WriteGryphError(ex);
+        }
+    }
+
+    private GryphMessageSender Open()
+    {
+        var path = ParameterSetName == ToSet ? ResolveEndpoint(To) : ResolvePath(Path);
+        _target = ParameterSetName == ToSet ? To : path;
+        return GryphMessageSender.Open(path, AllowShared, _deadline, Log, CancellationToken);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _sender?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

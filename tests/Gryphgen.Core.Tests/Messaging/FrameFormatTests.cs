@@ -1,0 +1,50 @@
+using System.Text;
+using Gryphgen.Core.Messaging;
+
+namespace Gryphgen.Core.Tests.Messaging;
+
+public sealed class FrameFormatTests
+{
+    [Fact]
+    public void Encode_WritesTheDocumentedPrefixHeaderBodyAndTrailer()
+    {
+        var message = new GryphMessage { Id = "abc", From = "alice", To = "bob", Timestamp = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc), Content = "héllo" };
+        var (buffer, length) = FrameFormat.Encode(message);
+        var frame = Encoding.UTF8.GetString(buffer, 0, length);
+        const string header = "{\"id\":\"abc\",\"from\":\"alice\",\"to\":\"bob\",\"time\":\"2026-01-02T03:04:05.0000000Z\"}";
+        Assert.Equal($"GRY1 {header.Length:D10} {6:D15}\n{header}héllo" + "END\n", frame);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("one line")]
+    [InlineData("two\nlines\r\nand a tab\t")]
+    [InlineData("emoji 🦙 and 日本語 and NUL \0 inside")]
+    public void EncodeThenDecode_KeepsEveryField(string content)
+    {
+        var message = new GryphMessage
+        {
+            Id = GryphMessage.NewId(), From = "a", To = "b", ReplyTo = "r1", Timestamp = DateTime.UtcNow, Content = content,
+            Metadata = new Dictionary<string, string> { ["model"] = "llama", ["round"] = "3" },
+        };
+        var (buffer, length) = FrameFormat.Encode(message);
+        Assert.True(FrameFormat.TryParsePrefix(buffer, out var headerLength, out var bodyLength));
+        var decoded = FrameFormat.Decode(buffer.AsSpan(FrameFormat.PrefixLength, headerLength), buffer.AsSpan(FrameFormat.PrefixLength + headerLength, (int)bodyLength));
+        Assert.Equal(length, FrameFormat.PrefixLength + headerLength + bodyLength + FrameFormat.TrailerLength);
+        Assert.Equal(message.Id, decoded.Id);
+        Assert.Equal(content, decoded.Content);
+        Assert.Equal("r1", decoded.ReplyTo);
+        Assert.Equal(message.Timestamp, decoded.Timestamp);
+        Assert.Equal(DateTimeKind.Utc, decoded.Timestamp.Kind);
+        Assert.Equal("3", decoded.Metadata["round"]);
+        Assert.Equal(Encoding.UTF8.GetByteCount(content), decoded.Bytes);
+    }
+
+    [Theory]
+    [InlineData("GRY1 0000000010 000000000000005")]
+    [InlineData("GRY2 0000000010 000000000000005\n")]
+    [InlineData("GRY1 00000000x0 000000000000005\n")]
+    [InlineData("GRY1 0000000010-000000000000005\n")]
+    public void TryParsePrefix_RejectsAnythingButTheExactForm(string prefix) =>
+        Assert.False(FrameFormat.TryParsePrefix(Encoding.ASCII.GetBytes(prefix), out _, out _));
+}
