@@ -212,6 +212,24 @@ public sealed class GgufDiscoveryTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task Find_FolderWithFifos_DoesNotBlockOnThem()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "no FIFOs");
+        var dir = Home("models");
+        Write(Path.Combine(dir, "model.gguf"), SmallModel());
+        foreach (var name in new[] { "model1_to_model2", "pipe.gguf" })
+        {
+            using var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(dir, name));
+            await mkfifo.WaitForExitAsync();
+        }
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20)); // opening a FIFO for reading would block
+
+        Assert.Single(models);
+        Assert.Equal("GgufNotGguf", Assert.Single(errors).ErrorId);
+    }
+
+    [SkippableFact]
     public void Find_UnreadableDirectory_IsDirectoryAccessDenied()
     {
         Skip.If(OperatingSystem.IsWindows() || Environment_IsRoot(), "root reads every directory");

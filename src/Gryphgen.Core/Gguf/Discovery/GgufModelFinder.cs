@@ -179,7 +179,7 @@ public sealed partial class GgufModelFinder
 
         try
         {
-            if (GgufHeaderReader.HasMagic(real))
+            if (MagicProbe.HasGgufMagic(real))
             {
                 candidates.Add(new Candidate(path, real, new FileInfo(real).Length, root));
                 return null;
