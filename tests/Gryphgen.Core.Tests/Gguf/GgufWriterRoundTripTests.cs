@@ -86,7 +86,7 @@ public sealed class GgufWriterRoundTripTests
             Assert.Equal(128256, model.VocabularySize);
             Assert.Equal(291, model.TensorCount);
             Assert.Equal(length, header.DataEnd);
-            Assert.InRange(model.FileSize, 4_500_000_000L, 5_100_000_000L); // llama.cpp's Q4_K_M of it is 4.92 GB
+            Assert.InRange(model.FileSize, 4_880_000_000L, 4_950_000_000L); // llama.cpp's Q4_K_M of it is 4.92 GB
             Assert.Contains(model.GetTensors(), t => t.Type == GgmlType.Q6_K);
             Assert.Contains(model.GetTensors(), t => t.Type == GgmlType.Q4_K);
             Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), "writing a sparse 8B model should take seconds");
