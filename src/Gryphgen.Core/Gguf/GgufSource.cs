@@ -88,7 +88,12 @@ internal sealed class GgufMemorySource(string name, byte[] data, int length) : G
 
     public override int Read(Span<byte> destination, long offset)
     {
-        var n = (int)Math.Min(destination.Length, Math.Max(0, length - offset));
+        if (offset >= length)
+        {
+            return 0;
+        }
+
+        var n = (int)Math.Min(destination.Length, length - offset);
         data.AsSpan((int)offset, n).CopyTo(destination);
         return n;
     }
