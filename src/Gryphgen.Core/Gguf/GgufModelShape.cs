@@ -93,9 +93,14 @@ public sealed record GgufModelShape
         SlidingWindow = 4096,
     };
 
-    /// <summary>A small model whose KV head count differs per layer (as in OpenELM or DeciLM).</summary>
+    /// <summary>
+    /// A small model whose KV head count differs per layer, as DeciLM / Nemotron-NAS have it. It uses the "deci"
+    /// architecture because llama.cpp's "llama" architecture sizes every layer's attn_k/attn_v by layer 0's head
+    /// count and refuses such a file; "deci" reads the per-layer array and loads it.
+    /// </summary>
     public static GgufModelShape PerLayerKvHeads { get; } = new()
     {
+        Architecture = "deci",
         Name = "Per-layer KV heads (shape only)",
         BlockCount = 4,
         EmbeddingLength = 512,
