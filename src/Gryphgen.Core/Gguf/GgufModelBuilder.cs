@@ -4,6 +4,8 @@ namespace Gryphgen.Core.Gguf;
 /// Makes GGUF writers for llama-architecture models from a <see cref="GgufModelShape"/>: the metadata llama.cpp
 /// reads (hyper-parameters, a SentencePiece-style vocabulary) and the tensor table with llama.cpp's names,
 /// ggml-order shapes and the quantisation mix of the file type. The data is a hole: weights read as zeros.
+/// Checked by hand with LLamaSharp 0.30.0 (llama.cpp, CPU backend): every <see cref="GgufModelShape"/> preset
+/// loads, the sparse 8B one included (8 030 261 248 parameters, 4.9 GB apparent, 3 MB on disk).
 /// </summary>
 public static class GgufModelBuilder
 {
