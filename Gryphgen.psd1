@@ -12,6 +12,7 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @(
         'Gryphgen.Messaging.Format.ps1xml'
+        'Gryphgen.Gguf.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'New-GryphPipe'
@@ -19,6 +20,7 @@
         'Remove-GryphPipe'
         'Send-GryphMessage'
         'Receive-GryphMessage'
+        'Find-GgufModel'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
