@@ -12,6 +12,7 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @(
         'Gryphgen.Messaging.Format.ps1xml'
+        'Gryphgen.Gguf.Format.ps1xml'
         'Gryphgen.Gpu.Format.ps1xml'
     )
     CmdletsToExport      = @(
@@ -20,6 +21,7 @@
         'Remove-GryphPipe'
         'Send-GryphMessage'
         'Receive-GryphMessage'
+        'Find-GgufModel'
         'Get-GpuStatus'
     )
     FunctionsToExport    = @()

@@ -29,7 +29,10 @@ param(
 
     # Leave out the xunit or the Pester half of Test, e.g. while iterating on one of them.
     [switch] $SkipXunit,
-    [switch] $SkipPester
+    [switch] $SkipPester,
+
+    # Run only these Pester files (default: every tests/*.Tests.ps1).
+    [string[]] $PesterPath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -140,7 +143,7 @@ function Invoke-TestTask {
         $summary = Join-Path $results 'pester-summary.json'
         $runner = Join-Path $RepositoryRoot 'tools/Invoke-PesterTests.ps1'
         $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterManifest', (Get-PesterManifest),
-            '-TestPath', (Join-Path $RepositoryRoot 'tests'), '-SummaryPath', $summary,
+            '-TestPath', (($PesterPath ? ($PesterPath | ForEach-Object { (Resolve-Path $_).Path }) : @(Join-Path $RepositoryRoot 'tests')) -join ','), '-SummaryPath', $summary,
             '-ResultPath', (Join-Path $results 'pester.xml'))
         if ($PesterTag) { $arguments += @('-Tag', ($PesterTag -join ',')) }
         if ($PesterExcludeTag) { $arguments += @('-ExcludeTag', ($PesterExcludeTag -join ',')) }

@@ -54,13 +54,16 @@ Describe 'The package' {
         $package = Get-ChildItem (Join-Path $RepositoryRoot 'output/packages') -Filter 'Gryphgen.*.nupkg' | Select-Object -First 1
         $package | Should -Not -BeNullOrEmpty -Because 'build.ps1 -Task Test writes the package before the tests run'
         $tempHome = Join-Path ([IO.Path]::GetTempPath()) "gryphgen-package-$([guid]::NewGuid())"
-        New-Item -ItemType Directory -Path $tempHome | Out-Null
+        # .NET answers "" for LocalApplicationData when the folder is missing, and PSResourceGet would then
+        # write its registry relative to the working directory: create the folders and work inside them.
+        foreach ($folder in '.local/share', '.config', '.cache') { New-Item -ItemType Directory -Path (Join-Path $tempHome $folder) -Force | Out-Null }
         try {
             # A private HOME keeps the repository registration and the CurrentUser install out of the user's own.
             $script = @"
 `$ErrorActionPreference = 'Stop'
-Register-PSResourceRepository -Name GryphgenLocal -Uri '$($package.DirectoryName)' -Trusted
-Install-PSResource -Name Gryphgen -Repository GryphgenLocal -Scope CurrentUser -TrustRepository -Quiet
+`$repository = 'GryphgenLocal' + [guid]::NewGuid().ToString('N')
+Register-PSResourceRepository -Name `$repository -Uri '$($package.DirectoryName)' -Trusted
+Install-PSResource -Name Gryphgen -Repository `$repository -Scope CurrentUser -TrustRepository -Quiet
 `$installed = Get-InstalledPSResource -Name Gryphgen
 Import-Module Gryphgen
 '{0}|{1}|{2}' -f `$installed.InstalledLocation, (Get-Module Gryphgen).ModuleBase, (Get-Command -Module Gryphgen).Count
@@ -72,6 +75,7 @@ Import-Module Gryphgen
             $psi.Environment['XDG_CONFIG_HOME'] = Join-Path $tempHome '.config'
             $psi.Environment['XDG_CACHE_HOME'] = Join-Path $tempHome '.cache'
             $psi.Environment['PSModulePath'] = ''
+            $psi.WorkingDirectory = $tempHome
             $psi.RedirectStandardOutput = $true
             $psi.RedirectStandardError = $true
             $process = [System.Diagnostics.Process]::Start($psi)

@@ -25,3 +25,12 @@ function Start-FreshPwsh {
     $psi.UseShellExecute = $false
     [System.Diagnostics.Process]::Start($psi)
 }
+
+function Start-Bash {
+    # Starts bash -c $Script with the arguments passed as they are (no re-quoting); returns the Process.
+    param([Parameter(Mandatory)][string] $Script)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('bash')
+    $psi.ArgumentList.Add('-c'); $psi.ArgumentList.Add($Script)
+    $psi.UseShellExecute = $false
+    [System.Diagnostics.Process]::Start($psi)
+}

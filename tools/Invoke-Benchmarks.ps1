@@ -18,3 +18,8 @@ $bare = Measure-Median { & $pwsh -NoProfile -NonInteractive -Command 'exit 0' } 
 $withModule = Measure-Median { & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$ModuleManifest'; exit 0" } $ImportRuns
 $inProcess = & $pwsh -NoProfile -NonInteractive -Command "(Measure-Command { Import-Module '$ModuleManifest' }).TotalMilliseconds"
 Write-Host ('import: pwsh start-up median {0:N0} ms; with Import-Module {1:N0} ms; Import-Module costs {2:N0} ms beyond start-up (measured inside the process: {3:N0} ms); target < 300 ms' -f $bare, $withModule, ($withModule - $bare), [double]$inProcess)
+
+# GGUF: headers/s against @huggingface/gguf on the same files in the same run, and a scan of a generated tree.
+$benchProject = Join-Path (Split-Path -Parent $PSScriptRoot) 'bench/Gryphgen.Bench/Gryphgen.Bench.csproj'
+& dotnet run -c $Configuration --project $benchProject -- gguf
+if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench gguf failed with exit code $LASTEXITCODE" }

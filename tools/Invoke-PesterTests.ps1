@@ -9,9 +9,11 @@ param(
     [string] $ExcludeTag
 )
 $ErrorActionPreference = 'Stop'
+# Plain text keeps ANSI escapes out of messages, which the NUnit XML report cannot hold.
+$PSStyle.OutputRendering = 'PlainText'
 Import-Module $PesterManifest -Force
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $TestPath
+$configuration.Run.Path = $TestPath -split ','
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 if ($env:CI -eq 'true') { $configuration.Output.RenderMode = 'Plaintext' }

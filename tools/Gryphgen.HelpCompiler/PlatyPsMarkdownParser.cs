@@ -3,7 +3,6 @@ using Markdig;
 using Markdig.Extensions.Yaml;
 using Markdig.Syntax;
 using Markdig.Syntax.Inlines;
-using YamlDotNet.Serialization;
 
 namespace Gryphgen.HelpCompiler;
 
@@ -14,7 +13,6 @@ namespace Gryphgen.HelpCompiler;
 internal static class PlatyPsMarkdownParser
 {
     private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UseYamlFrontMatter().Build();
-    private static readonly IDeserializer Yaml = new DeserializerBuilder().Build();
 
     public static CommandHelp Parse(string markdown, string sourceName)
     {
@@ -98,7 +96,7 @@ internal static class PlatyPsMarkdownParser
 
             var yamlBlock = body.OfType<FencedCodeBlock>().FirstOrDefault(b => b.Info == "yaml")
                 ?? throw new FormatException($"{sourceName}: parameter {heading} has no yaml block.");
-            var facts = Yaml.Deserialize<Dictionary<string, string?>>(CodeText(yamlBlock)) ?? [];
+            var facts = ParameterFacts(CodeText(yamlBlock));
             string Fact(string key, string fallback) =>
                 facts.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : fallback;
 
@@ -116,6 +114,25 @@ internal static class PlatyPsMarkdownParser
         }
 
         return parameters;
+    }
+
+    /// <summary>
+    /// platyPS calls these blocks yaml, but they are "Key: value" lines whose values are not YAML ("Default
+    /// value: *" would be a YAML alias), and platyPS itself reads them line by line; so do we.
+    /// </summary>
+    private static Dictionary<string, string?> ParameterFacts(string block)
+    {
+        var facts = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var line in block.Split('\n'))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                facts[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+            }
+        }
+
+        return facts;
     }
 
     private static List<TypeHelp> ParseTypes(List<Block> blocks, string markdown) =>

@@ -15,6 +15,7 @@ namespace Gryphgen.Core.Fifo;
 /// </remarks>
 public sealed class FifoReader : IDisposable, Messaging.IByteSource
 {
+    private const int PreferredPipeBytes = 1024 * 1024;
     private readonly FifoDescriptor _descriptor;
     private readonly CancellableWait _wait;
     private FifoDescriptor? _keepAlive;
@@ -43,6 +44,10 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
         try
         {
             FifoAccess.VerifyFifo(UnixFileStatus.OfDescriptor(descriptor.Value, path), path, allowShared);
+
+            // A larger kernel buffer lets senders of big messages finish a frame in one go (best effort:
+            // unprivileged users are capped by /proc/sys/fs/pipe-max-size).
+            _ = LibC.Fcntl(descriptor.Value, LibC.F_SETPIPE_SZ, PreferredPipeBytes);
             return new FifoReader(path, descriptor, new CancellableWait(token));
         }
         catch

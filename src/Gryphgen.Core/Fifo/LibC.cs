@@ -52,7 +52,10 @@ internal static partial class LibC
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const int AT_EMPTY_PATH = 0x1000;
 
+    public const int F_SETPIPE_SZ = 1031;
     public const int F_GETPIPE_SZ = 1032;
+    public const int O_CREAT = 0x40;
+    public const int O_APPEND = 0x400;
     public const int FIONREAD = 0x541B;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -68,6 +71,9 @@ internal static partial class LibC
 
     [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
+
+    [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, uint mode);
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -135,7 +135,7 @@ public sealed class GryphFrameReader
     /// <summary>Puts back everything after the bad frame's first byte, so a frame start inside it is found again.</summary>
     private ReceiveResult Resynchronise(byte[] consumed, GryphgenException error)
     {
-        PushBack(consumed.AsSpan(1));
+        PushFront(consumed.AsSpan(1));
         _resynchronising = true;
         return new ReceiveResult(null, error);
     }
@@ -173,7 +173,7 @@ public sealed class GryphFrameReader
                 return false;
             }
 
-            PushBack(chunk[..got]);
+            Append(chunk[..Math.Max(got, 0)]);
         }
     }
 
@@ -240,7 +240,20 @@ public sealed class GryphFrameReader
         return added;
     }
 
-    private void PushBack(ReadOnlySpan<byte> bytes)
+    /// <summary>Puts bytes back before the pending ones: they were taken from the stream earlier.</summary>
+    private void PushFront(ReadOnlySpan<byte> bytes)
+    {
+        var live = _pending.AsSpan(_pendingStart, _pendingEnd - _pendingStart);
+        var joined = new byte[bytes.Length + live.Length];
+        bytes.CopyTo(joined);
+        live.CopyTo(joined.AsSpan(bytes.Length));
+        _pending = joined;
+        _pendingStart = 0;
+        _pendingEnd = joined.Length;
+    }
+
+    /// <summary>Adds bytes just read from the stream after the pending ones.</summary>
+    private void Append(ReadOnlySpan<byte> bytes)
     {
         if (bytes.IsEmpty)
         {

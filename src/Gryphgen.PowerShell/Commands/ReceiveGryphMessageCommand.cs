@@ -86,7 +86,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
         }
         catch (GryphgenException ex)
         {
-            ThrowGryphError(ex);
+            WriteGryphError(ex); // one bad endpoint; with pipeline input the next one still goes
         }
     }
 }

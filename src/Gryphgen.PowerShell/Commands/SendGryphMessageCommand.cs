@@ -21,6 +21,7 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
     private Deadline _deadline;
     private IReadOnlyDictionary<string, string> _metadata = new Dictionary<string, string>();
     private string _target = string.Empty;
+    private bool _unusable;
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ToSet)]
     [ValidateNotNullOrEmpty]
@@ -67,6 +68,11 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
 
     protected override void ProcessRecord()
     {
+        if (_unusable)
+        {
+            return; // the pipe could not be opened: the error was written once, not once per item
+        }
+
         try
         {
             _sender ??= Open();
@@ -97,10 +103,11 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
         {
             throw new PipelineStoppedException();
         }
-        catch (GryphgenException ex) when (ex.Kind is GryphgenErrorKind.Timeout or GryphgenErrorKind.NotFound or GryphgenErrorKind.PermissionDenied
-            or GryphgenErrorKind.InvalidArgument or GryphgenErrorKind.ResourceUnavailable)
+        catch (GryphgenException ex) when (_sender is null || ex.Kind is GryphgenErrorKind.Timeout or GryphgenErrorKind.ResourceUnavailable)
         {
-            ThrowGryphError(ex); // the pipe itself is unusable: no later message can go either
+            // The pipe itself is unusable (no reader, wrong permissions, gone): no later message can go either.
+            _unusable = true;
+            WriteGryphError(ex);
         }
         catch (GryphgenException ex)
         {

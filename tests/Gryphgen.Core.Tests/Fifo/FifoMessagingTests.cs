@@ -4,7 +4,7 @@ using Gryphgen.Core.Messaging;
 
 namespace Gryphgen.Core.Tests.Fifo;
 
-[Collection(DescriptorCountingCollection.Name)]
+[Collection(DescriptorCountingGroup.Name)]
 public sealed class FifoMessagingTests : IDisposable
 {
     private readonly PrivateTempDirectory _dir = new();
@@ -88,11 +88,14 @@ public sealed class FifoMessagingTests : IDisposable
     public void Sender_WithNoReader_FailsAtTheTimeoutAndLeaksNoDescriptor()
     {
         var path = NewFifo();
+        GryphgenException Attempt(double seconds) => Assert.Throws<GryphgenException>(() =>
+            GryphMessageSender.Open(path, false, Deadline.After(TimeSpan.FromSeconds(seconds)), GryphLog.None, CancellationToken.None));
+        Attempt(0.05); // the runtime opens some descriptors lazily on first use; count after that
         var before = OpenDescriptors.Count();
         var clock = Stopwatch.StartNew();
-        var error = Assert.Throws<GryphgenException>(() =>
-            GryphMessageSender.Open(path, false, Deadline.After(TimeSpan.FromSeconds(1)), GryphLog.None, CancellationToken.None));
+        var error = Attempt(1);
         clock.Stop();
+        Attempt(0.05);
         Assert.Equal("GryphPipeNoReader", error.ErrorId);
         Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 1.1);
         Assert.Equal(before, OpenDescriptors.Count());

@@ -106,4 +106,19 @@ public sealed class GryphFrameReaderTests
 
         Assert.Equal(["one", "two"], ReadAll(source).Select(r => r.Message!.Content));
     }
+
+    [Fact]
+    public void SeveralBadFramesInOneBurst_ResynchroniseInStreamOrder()
+    {
+        // Everything arrives in one read, so the bytes after a bad frame are already buffered when it is found.
+        var burst = Frame("before")
+            .Concat(Encoding.ASCII.GetBytes("garbage that is not a frame\n"))
+            .Concat(Frame("middle"))
+            .Concat(Frame("this one is cut short")[..45])
+            .Concat(Frame("after"))
+            .ToArray();
+        var results = ReadAll(new ScriptedByteSource().Add(burst));
+        Assert.Equal(["before", "middle", "after"], results.Where(r => r.Message is not null).Select(r => r.Message!.Content));
+        Assert.All(results.Where(r => r.Message is null), r => Assert.StartsWith("GryphFrame", r.Error!.ErrorId, StringComparison.Ordinal));
+    }
 }

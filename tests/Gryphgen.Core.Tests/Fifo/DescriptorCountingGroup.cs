@@ -5,7 +5,7 @@ namespace Gryphgen.Core.Tests.Fifo;
 /// would include the other tests' descriptors.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class DescriptorCountingCollection
+public sealed class DescriptorCountingGroup
 {
     public const string Name = "Descriptor counting";
 }

@@ -1,0 +1,402 @@
+using System.IO.Enumeration;
+using System.Text.RegularExpressions;
+
+namespace Gryphgen.Core.Gguf.Discovery;
+
+/// <summary>
+/// Finds GGUF models under folders: walks them (following symlinks, each real folder once, so loops end), keeps
+/// files that start with the GGUF magic whatever their name, lists a file reached through several paths once,
+/// joins split models, names Ollama blobs from their manifests and Hugging Face files from their cache folders,
+/// and reads each header. Problems become <see cref="GgufScanError"/>s in the results; the scan goes on.
+/// </summary>
+public sealed partial class GgufModelFinder
+{
+    private const int MaxDepth = 64;
+    private readonly GgufFinderOptions _options;
+    private readonly Dictionary<string, OllamaManifestIndex> _ollamaStores = new(StringComparer.Ordinal);
+    private int _directories;
+    private int _files;
+    private int _models;
+
+    public GgufModelFinder(GgufFinderOptions? options = null)
+    {
+        _options = options ?? new GgufFinderOptions();
+    }
+
+    [GeneratedRegex(@"[/\\]models--(?<repo>[^/\\]+)[/\\]snapshots[/\\](?<rev>[^/\\]+)[/\\]", RegexOptions.CultureInvariant)]
+    private static partial Regex HuggingFaceSnapshot();
+
+    [GeneratedRegex(@"[/\\]models--(?<repo>[^/\\]+)[/\\]blobs[/\\]", RegexOptions.CultureInvariant)]
+    private static partial Regex HuggingFaceBlob();
+
+    /// <summary>Searches files or folders given by the user; their source is told from the path.</summary>
+    public IEnumerable<GgufScanResult> Find(IEnumerable<string> paths, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return Find(paths.Select(p => new GgufSearchRoot(p, GgufModelSource.File)), cancellationToken);
+    }
+
+    public IEnumerable<GgufScanResult> Find(IEnumerable<GgufSearchRoot> roots, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(roots);
+        var candidates = new List<Candidate>();
+        var visitedDirectories = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var root in roots)
+        {
+            foreach (var error in Walk(root, candidates, visitedDirectories, cancellationToken))
+            {
+                yield return GgufScanResult.Of(error);
+            }
+        }
+
+        foreach (var result in Read(Deduplicate(candidates), cancellationToken))
+        {
+            yield return result;
+        }
+    }
+
+    /// <summary>A file that starts with the GGUF magic, with where it was found.</summary>
+    private sealed record Candidate(string Path, string RealPath, long Length, GgufSearchRoot Root);
+
+    private IEnumerable<GgufScanError> Walk(GgufSearchRoot root, List<Candidate> candidates, HashSet<string> visited, CancellationToken cancellationToken)
+    {
+        var rootPath = Path.GetFullPath(root.Path);
+        if (File.Exists(rootPath))
+        {
+            var error = Examine(rootPath, RealPath.Resolve(rootPath), root, candidates, explicitFile: true);
+            if (error is not null)
+            {
+                yield return error;
+            }
+
+            yield break;
+        }
+
+        var rootReal = RealPath.Resolve(rootPath);
+        if (!Directory.Exists(rootPath) || rootReal is null)
+        {
+            yield return new GgufScanError(rootPath, "PathNotFound", GgufErrorCategory.ObjectNotFound, new DirectoryNotFoundException($"'{rootPath}' does not exist."));
+            yield break;
+        }
+
+        var maxDepth = Math.Min(_options.Depth ?? MaxDepth, MaxDepth);
+        var stack = new Stack<(string Path, string Real, int Depth)>();
+        if (visited.Add(rootReal))
+        {
+            stack.Push((rootPath, rootReal, 0));
+        }
+
+        while (stack.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (dir, dirReal, depth) = stack.Pop();
+            _directories++;
+            Report("Scanning folders", dir);
+
+            List<Entry> entries;
+            GgufScanError? listError = null;
+            try
+            {
+                entries = List(dir);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                entries = [];
+                listError = new GgufScanError(dir, "DirectoryAccessDenied", GgufErrorCategory.PermissionDenied, ex);
+            }
+            catch (IOException ex)
+            {
+                entries = [];
+                listError = new GgufScanError(dir, "DirectoryReadError", GgufErrorCategory.ReadError, ex);
+            }
+
+            if (listError is not null)
+            {
+                yield return listError;
+            }
+
+            var subdirectories = new List<(string, string, int)>();
+            foreach (var e in entries)
+            {
+                var path = Path.Combine(dir, e.Name);
+                var real = e.IsLink ? RealPath.Resolve(path) : Path.Combine(dirReal, e.Name);
+                if (real is null)
+                {
+                    // A dangling link or a loop of links: nothing to read. Report it only when it claims to be a model.
+                    if (e.Name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+                    {
+                        yield return new GgufScanError(path, "GgufBrokenLink", GgufErrorCategory.ObjectNotFound, new FileNotFoundException($"'{path}' is a symbolic link that leads nowhere (dangling, or a loop).", path));
+                    }
+
+                    continue;
+                }
+
+                var isDirectory = e.IsLink ? Directory.Exists(real) : e.IsDirectory;
+                if (isDirectory)
+                {
+                    if (depth < maxDepth && visited.Add(real))
+                    {
+                        subdirectories.Add((path, real, depth + 1));
+                    }
+
+                    continue;
+                }
+
+                var error = Examine(path, real, root, candidates, explicitFile: false);
+                if (error is not null)
+                {
+                    yield return error;
+                }
+            }
+
+            // Pushed in reverse so folders are walked in name order.
+            for (var i = subdirectories.Count - 1; i >= 0; i--)
+            {
+                stack.Push(subdirectories[i]);
+            }
+        }
+    }
+
+    private readonly record struct Entry(string Name, bool IsDirectory, bool IsLink);
+
+    private static List<Entry> List(string dir)
+    {
+        var options = new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0, RecurseSubdirectories = false, ReturnSpecialDirectories = false };
+        var enumerable = new FileSystemEnumerable<Entry>(dir, (ref FileSystemEntry e) => new Entry(e.FileName.ToString(), e.IsDirectory, (e.Attributes & FileAttributes.ReparsePoint) != 0), options);
+        var list = enumerable.ToList();
+        list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return list;
+    }
+
+    /// <summary>Checks the magic; a GGUF file becomes a candidate, a non-GGUF file named .gguf an error.</summary>
+    private GgufScanError? Examine(string path, string? real, GgufSearchRoot root, List<Candidate> candidates, bool explicitFile)
+    {
+        _files++;
+        if (real is null)
+        {
+            return new GgufScanError(path, "GgufBrokenLink", GgufErrorCategory.ObjectNotFound, new FileNotFoundException($"'{path}' cannot be resolved.", path));
+        }
+
+        try
+        {
+            if (MagicProbe.HasGgufMagic(real))
+            {
+                candidates.Add(new Candidate(path, real, new FileInfo(real).Length, root));
+                return null;
+            }
+
+            if (explicitFile || path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            {
+                return new GgufScanError(path, "GgufNotGguf", GgufErrorCategory.InvalidData, new GgufFormatException(GgufFormatError.NotGguf, path, 0, "the file does not start with the GGUF magic, so it is not a GGUF model whatever its name"));
+            }
+
+            return null;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return explicitFile || path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || OllamaManifestIndex.StoreOf(path) is not null
+                ? new GgufScanError(path, "FileAccessDenied", GgufErrorCategory.PermissionDenied, ex)
+                : null;
+        }
+        catch (IOException ex)
+        {
+            return new GgufScanError(path, "GgufReadError", GgufErrorCategory.ReadError, ex);
+        }
+    }
+
+    /// <summary>One candidate per real file; the path shown is the friendliest (an HF snapshot rather than its blob).</summary>
+    private static List<Candidate> Deduplicate(List<Candidate> candidates)
+    {
+        static int Rank(Candidate c) => HuggingFaceSnapshot().IsMatch(c.Path) ? 0 : HuggingFaceBlob().IsMatch(c.Path) ? 2 : 1;
+        return candidates
+            .GroupBy(c => c.RealPath, StringComparer.Ordinal)
+            .Select(g => g.OrderBy(Rank).ThenBy(c => c.Path, StringComparer.Ordinal).First())
+            .OrderBy(c => c.Path, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private IEnumerable<GgufScanResult> Read(List<Candidate> candidates, CancellationToken cancellationToken)
+    {
+        // Split models: group the shards of one model by folder, prefix and count.
+        var splits = candidates
+            .Select(c => (Candidate: c, Split: GgufSplitName.Parse(Path.GetFileName(c.Path))))
+            .Where(x => x.Split is not null)
+            .GroupBy(x => (Path.GetDirectoryName(x.Candidate.Path), x.Split!.Prefix, x.Split.Count))
+            .ToDictionary(g => g.Key, g => g.ToList());
+        var done = new HashSet<Candidate>();
+
+        foreach (var candidate in candidates)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (done.Contains(candidate))
+            {
+                continue;
+            }
+
+            var split = GgufSplitName.Parse(Path.GetFileName(candidate.Path));
+            IReadOnlyList<Candidate> shards = [candidate];
+            if (split is not null && split.Count > 1)
+            {
+                var group = splits[(Path.GetDirectoryName(candidate.Path), split.Prefix, split.Count)];
+                foreach (var s in group)
+                {
+                    done.Add(s.Candidate);
+                }
+
+                var byNumber = group.GroupBy(s => s.Split!.Number).ToDictionary(g => g.Key, g => g.First().Candidate);
+                var missing = Enumerable.Range(1, split.Count).Where(n => !byNumber.ContainsKey(n)).ToArray();
+                if (missing.Length > 0)
+                {
+                    var dir = Path.GetDirectoryName(candidate.Path) ?? string.Empty;
+                    var names = missing.Select(n => Path.Combine(dir, split.FileNameOf(n))).ToArray();
+                    yield return GgufScanResult.Of(new GgufScanError(
+                        names[0],
+                        "GgufShardMissing",
+                        GgufErrorCategory.ObjectNotFound,
+                        new FileNotFoundException($"Split model '{split.Prefix}' has {split.Count} shards but {string.Join(", ", names)} {(names.Length == 1 ? "is" : "are")} missing.", names[0])));
+                    continue;
+                }
+
+                shards = Enumerable.Range(1, split.Count).Select(n => byNumber[n]).ToArray();
+            }
+
+            var size = shards.Sum(s => s.Length);
+            if (size < (_options.MinSize ?? long.MinValue) || size > (_options.MaxSize ?? long.MaxValue))
+            {
+                continue;
+            }
+
+            Report("Reading headers", candidate.Path);
+            var result = ReadModel(shards);
+            if (result.Model is { } model)
+            {
+                if (_options.ModifiedAfter is { } after && model.LastWriteTime < after)
+                {
+                    continue;
+                }
+
+                _models++;
+            }
+
+            yield return result;
+        }
+    }
+
+    private GgufScanResult ReadModel(IReadOnlyList<Candidate> shards)
+    {
+        var headers = new List<GgufHeader>(shards.Count);
+        foreach (var shard in shards)
+        {
+            try
+            {
+                var header = GgufHeaderReader.Read(shard.RealPath);
+                headers.Add(WithPath(header, shard.Path));
+            }
+            catch (GgufFormatException ex)
+            {
+                return GgufScanResult.Of(new GgufScanError(shard.Path, ex.ErrorId, GgufErrorCategory.InvalidData, ex));
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                return GgufScanResult.Of(new GgufScanError(shard.Path, "FileAccessDenied", GgufErrorCategory.PermissionDenied, ex));
+            }
+            catch (IOException ex)
+            {
+                return GgufScanResult.Of(new GgufScanError(shard.Path, "GgufReadError", GgufErrorCategory.ReadError, ex));
+            }
+        }
+
+        var first = shards[0];
+        var source = first.Root.Source;
+        string? name = null;
+        string? repository = null;
+        string? snapshot = null;
+        IReadOnlyList<string> aliases = [];
+        GgufModelKind? kind = null;
+
+        if (OllamaManifestIndex.StoreOf(first.Path) is { } store)
+        {
+            source = GgufModelSource.Ollama;
+            if (!_ollamaStores.TryGetValue(store, out var index))
+            {
+                _ollamaStores[store] = index = OllamaManifestIndex.Load(store);
+            }
+
+            var uses = index.Lookup(Path.GetFileName(first.Path));
+            if (uses.Count > 0)
+            {
+                name = uses[0].Name;
+                kind = uses[0].Kind;
+                aliases = uses.Skip(1).Select(u => u.Name).Distinct(StringComparer.Ordinal).ToArray();
+            }
+        }
+        else if (HuggingFaceSnapshot().Match(first.Path) is { Success: true } hf)
+        {
+            source = GgufModelSource.HuggingFace;
+            repository = RepoId(hf.Groups["repo"].Value);
+            snapshot = first.Path[..(hf.Index + hf.Length - 1)];
+        }
+        else if (HuggingFaceBlob().Match(first.Path) is { Success: true } blob)
+        {
+            source = GgufModelSource.HuggingFace;
+            repository = RepoId(blob.Groups["repo"].Value);
+        }
+        else if (source == GgufModelSource.File)
+        {
+            source = InferSource(first.Path);
+        }
+
+        if (source == GgufModelSource.LMStudio && repository is null)
+        {
+            // LM Studio keeps models as <publisher>/<repo>/<file>.gguf under its models folder.
+            var rootFull = Path.GetFullPath(first.Root.Path);
+            var relative = first.Root.Source == GgufModelSource.LMStudio ? Path.GetRelativePath(rootFull, first.Path) : LmStudioRelative(first.Path);
+            var parts = relative?.Split(Path.DirectorySeparatorChar);
+            if (parts is { Length: >= 3 })
+            {
+                repository = parts[0] + "/" + parts[1];
+            }
+        }
+
+        return GgufScanResult.Of(new GgufModel(headers, source, name, kind)
+        {
+            Repository = repository,
+            SnapshotPath = snapshot,
+            Aliases = aliases,
+        });
+    }
+
+    private static GgufHeader WithPath(GgufHeader header, string path) => header.Path == path ? header : header.WithPath(path);
+
+    /// <summary>models--org--name -> org/name (Hugging Face replaces "/" with "--" in cache folder names).</summary>
+    private static string RepoId(string folder) => folder.Replace("--", "/", StringComparison.Ordinal);
+
+    private static GgufModelSource InferSource(string path)
+    {
+        var p = path.Replace('\\', '/');
+        if (p.Contains("/.lmstudio/models/", StringComparison.Ordinal) || p.Contains("/lm-studio/models/", StringComparison.Ordinal))
+        {
+            return GgufModelSource.LMStudio;
+        }
+
+        return p.Contains("/.cache/llama.cpp/", StringComparison.Ordinal) ? GgufModelSource.LlamaCpp : GgufModelSource.File;
+    }
+
+    private static string? LmStudioRelative(string path)
+    {
+        var p = path.Replace('\\', '/');
+        foreach (var marker in new[] { "/.lmstudio/models/", "/lm-studio/models/" })
+        {
+            var i = p.IndexOf(marker, StringComparison.Ordinal);
+            if (i >= 0)
+            {
+                return p[(i + marker.Length)..].Replace('/', Path.DirectorySeparatorChar);
+            }
+        }
+
+        return null;
+    }
+
+    private void Report(string activity, string path)
+        => _options.Progress?.Invoke(new GgufScanProgress(activity, path, _directories, _files, _models));
+}

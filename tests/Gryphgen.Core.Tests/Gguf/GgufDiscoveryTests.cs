@@ -1,0 +1,259 @@
+using System.Text.Json;
+using Gryphgen.Core.Gguf;
+using Gryphgen.Core.Gguf.Discovery;
+
+namespace Gryphgen.Core.Tests.Gguf;
+
+/// <summary>Model stores built in temporary folders: Ollama, the Hugging Face cache, LM Studio, split models, links.</summary>
+public sealed class GgufDiscoveryTests : IDisposable
+{
+    private readonly DirectoryInfo _home = Directory.CreateTempSubdirectory("gryphgen-home-");
+
+    public void Dispose() => _home.Delete(recursive: true);
+
+    private string Home(params string[] parts) => Path.Combine([_home.FullName, .. parts]);
+
+    private GgufSearchEnvironment Environment(Dictionary<string, string>? variables = null)
+        => new(name => variables is not null && variables.TryGetValue(name, out var v) ? v : null, _home.FullName);
+
+    internal static byte[] SmallModel(string name = "Tiny", string architecture = "llama", Action<GgufWriter>? extra = null)
+    {
+        var writer = GgufModelBuilder.CreateWriter(new GgufModelShape { Name = name, Architecture = architecture, VocabularySize = 300, BlockCount = 1, EmbeddingLength = 256, FeedForwardLength = 256, FileType = "Q8_0" });
+        extra?.Invoke(writer);
+        using var stream = new MemoryStream();
+        writer.Write(stream);
+        return stream.ToArray();
+    }
+
+    private static string Write(string path, byte[] content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+
+    private static (List<GgufModel> Models, List<GgufScanError> Errors) Scan(IEnumerable<GgufSearchRoot> roots, GgufFinderOptions? options = null)
+    {
+        var results = new GgufModelFinder(options).Find(roots).ToList();
+        return (results.Where(r => r.Model is not null).Select(r => r.Model!).ToList(), results.Where(r => r.Error is not null).Select(r => r.Error!).ToList());
+    }
+
+    private static (List<GgufModel> Models, List<GgufScanError> Errors) Scan(params string[] paths)
+        => Scan(paths.Select(p => new GgufSearchRoot(p, GgufModelSource.File)));
+
+    [Fact]
+    public void Find_OllamaStore_NamesBlobsFromManifests()
+    {
+        var store = Home(".ollama", "models");
+        var model = Write(Path.Combine(store, "blobs", "sha256-" + new string('a', 64)), SmallModel("Llava"));
+        Write(Path.Combine(store, "blobs", "sha256-" + new string('b', 64)), SmallModel("CLIP", "clip"));
+        Write(Path.Combine(store, "blobs", "sha256-" + new string('c', 64)), "{\"temperature\": 0.7}"u8.ToArray());
+        Write(Path.Combine(store, "blobs", "sha256-" + new string('d', 64)), SmallModel("Lora", extra: w => w.SetString("general.type", "adapter")));
+        string Manifest(params (string MediaType, char Digest)[] layers) => JsonSerializer.Serialize(new
+        {
+            schemaVersion = 2,
+            layers = layers.Select(l => new { mediaType = l.MediaType, digest = "sha256:" + new string(l.Digest, 64), size = 1 }),
+        });
+        var llava = Manifest(("application/vnd.ollama.image.model", 'a'), ("application/vnd.ollama.image.projector", 'b'), ("application/vnd.ollama.image.params", 'c'));
+        Write(Path.Combine(store, "manifests", "registry.ollama.ai", "library", "llava", "7b"), System.Text.Encoding.UTF8.GetBytes(llava));
+        Write(Path.Combine(store, "manifests", "registry.ollama.ai", "library", "llava", "latest"), System.Text.Encoding.UTF8.GetBytes(llava));
+        Write(Path.Combine(store, "manifests", "hf.co", "someone", "tuned", "Q8_0"), System.Text.Encoding.UTF8.GetBytes(Manifest(("application/vnd.ollama.image.model", 'a'), ("application/vnd.ollama.image.adapter", 'd'))));
+
+        var (models, errors) = Scan(GgufSearchRoots.GetDefault(Environment()));
+
+        Assert.Empty(errors);
+        Assert.Equal(3, models.Count);
+        var main = Assert.Single(models, m => m.Path == model);
+        Assert.Equal("hf.co/someone/tuned:Q8_0", main.Name); // names sort: hf.co/... before llava:...
+        Assert.Equal(["llava:7b", "llava:latest"], main.Aliases);
+        Assert.Equal(GgufModelSource.Ollama, main.Source);
+        Assert.Equal(GgufModelKind.Model, main.Kind);
+        var projector = Assert.Single(models, m => m.Kind == GgufModelKind.VisionProjector);
+        Assert.Equal("llava:7b", projector.Name);
+        Assert.Equal("clip", projector.Architecture);
+        var adapter = Assert.Single(models, m => m.Kind == GgufModelKind.Adapter);
+        Assert.Equal("hf.co/someone/tuned:Q8_0", adapter.Name);
+    }
+
+    [Fact]
+    public void Find_HuggingFaceCache_ListsSnapshotLinkOnceWithRepoId()
+    {
+        var repo = Home(".cache", "huggingface", "hub", "models--TheOrg--Tiny-GGUF");
+        Write(Path.Combine(repo, "blobs", "0123abcd"), SmallModel());
+        Write(Path.Combine(repo, "blobs", "4567ef01"), "# Tiny\n"u8.ToArray());
+        var snapshot = Path.Combine(repo, "snapshots", "c0ffee");
+        Directory.CreateDirectory(snapshot);
+        File.CreateSymbolicLink(Path.Combine(snapshot, "tiny.Q8_0.gguf"), "../../blobs/0123abcd");
+        File.CreateSymbolicLink(Path.Combine(snapshot, "README.md"), "../../blobs/4567ef01");
+
+        var (models, errors) = Scan(GgufSearchRoots.GetDefault(Environment()));
+
+        Assert.Empty(errors);
+        var model = Assert.Single(models);
+        Assert.Equal(Path.Combine(snapshot, "tiny.Q8_0.gguf"), model.Path);
+        Assert.Equal("TheOrg/Tiny-GGUF", model.Repository);
+        Assert.Equal(snapshot, model.SnapshotPath);
+        Assert.Equal(GgufModelSource.HuggingFace, model.Source);
+    }
+
+    [Fact]
+    public void Find_LmStudioStore_TakesPublisherAndRepo()
+    {
+        var path = Write(Home(".lmstudio", "models", "lmstudio-community", "Tiny-GGUF", "Tiny-Q8_0.gguf"), SmallModel());
+
+        var (models, errors) = Scan(GgufSearchRoots.GetDefault(Environment()));
+
+        Assert.Empty(errors);
+        var model = Assert.Single(models);
+        Assert.Equal(path, model.Path);
+        Assert.Equal(GgufModelSource.LMStudio, model.Source);
+        Assert.Equal("lmstudio-community/Tiny-GGUF", model.Repository);
+    }
+
+    [Fact]
+    public void DefaultRoots_FollowEnvironmentAndNeverIncludeTheFileSystemRoot()
+    {
+        var custom = Path.Combine(_home.FullName, "elsewhere");
+        Directory.CreateDirectory(custom);
+        Directory.CreateDirectory(Home("models"));
+        var roots = GgufSearchRoots.GetDefault(Environment(new() { ["OLLAMA_MODELS"] = custom, ["HF_HOME"] = "/nonexistent-hf-home" }));
+        Assert.Equal(new GgufSearchRoot(custom, GgufModelSource.Ollama), roots[0]);
+        Assert.Contains(roots, r => r.Path == Home("models"));
+        Assert.DoesNotContain(GgufSearchRoots.Candidates(Environment()), r => r.Path == "/");
+        Assert.Contains(GgufSearchRoots.Candidates(Environment(new() { ["HF_HUB_CACHE"] = "/x/hub", ["LLAMA_CACHE"] = "/y" })), r => r.Path == "/x/hub" && r.Source == GgufModelSource.HuggingFace);
+    }
+
+    [Fact]
+    public void Find_SplitModel_JoinsShardsAndNamesAMissingOne()
+    {
+        var dir = Home("models");
+        byte[] Shard(int no, int count, bool first) => first
+            ? SmallModel("Split", extra: w => w.Set("split.no", GgufValue.From((ushort)(no - 1))).Set("split.count", GgufValue.From((ushort)count)))
+            : ShardTail(no, count);
+        Write(Path.Combine(dir, "whole-00001-of-00002.gguf"), Shard(1, 2, true));
+        Write(Path.Combine(dir, "whole-00002-of-00002.gguf"), Shard(2, 2, false));
+        Write(Path.Combine(dir, "broken-00001-of-00003.gguf"), Shard(1, 3, true));
+        Write(Path.Combine(dir, "broken-00003-of-00003.gguf"), Shard(3, 3, false));
+
+        var (models, errors) = Scan(dir);
+
+        var whole = Assert.Single(models);
+        Assert.Equal(2, whole.Shards.Count);
+        Assert.Equal(new FileInfo(whole.Shards[0]).Length + new FileInfo(whole.Shards[1]).Length, whole.FileSize);
+        Assert.Equal(whole.GetHeaders().Sum(h => h.ParameterCount), whole.ParameterCount);
+        Assert.Equal("Split", whole.Name);
+        var missing = Assert.Single(errors);
+        Assert.Equal("GgufShardMissing", missing.ErrorId);
+        Assert.Equal(GgufErrorCategory.ObjectNotFound, missing.Category);
+        Assert.Equal(Path.Combine(dir, "broken-00002-of-00003.gguf"), missing.Path);
+        Assert.Contains("broken-00002-of-00003.gguf", missing.Message, StringComparison.Ordinal);
+    }
+
+    private static byte[] ShardTail(int no, int count)
+    {
+        var w = new GgufWriter().Set("split.no", GgufValue.From((ushort)(no - 1))).Set("split.count", GgufValue.From((ushort)count)).AddTensor("extra.weight", GgmlType.F32, 64, no);
+        using var s = new MemoryStream();
+        w.Write(s);
+        return s.ToArray();
+    }
+
+    [Fact]
+    public async Task Find_SymlinkLoopsAndDuplicateLinks_EndAndListOnce()
+    {
+        var dir = Home("models");
+        var real = Write(Path.Combine(dir, "a", "model.gguf"), SmallModel());
+        Directory.CreateSymbolicLink(Path.Combine(dir, "a", "loop"), "..");
+        Directory.CreateSymbolicLink(Path.Combine(dir, "b"), Path.Combine(dir, "a"));
+        File.CreateSymbolicLink(Path.Combine(dir, "again.gguf"), Path.Combine("a", "model.gguf"));
+        File.CreateSymbolicLink(Path.Combine(dir, "x.gguf"), Path.Combine(dir, "y.gguf"));
+        File.CreateSymbolicLink(Path.Combine(dir, "y.gguf"), Path.Combine(dir, "x.gguf"));
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20)); // a loop would time out
+
+        var model = Assert.Single(models);
+        Assert.Contains(model.Path, new[] { real, Path.Combine(dir, "again.gguf"), Path.Combine(dir, "b", "model.gguf") });
+        Assert.All(errors, e => Assert.Equal("GgufBrokenLink", e.ErrorId));
+        Assert.Equal(2, errors.Count); // x.gguf and y.gguf point at each other
+    }
+
+    [Fact]
+    public void Find_TextFileNamedGguf_IsAStableErrorAndTheScanGoesOn()
+    {
+        var dir = Home("models");
+        var fake = Write(Path.Combine(dir, "x.gguf"), "not a model\n"u8.ToArray());
+        Write(Path.Combine(dir, "notes.txt"), "hello"u8.ToArray());
+        var truncated = SmallModel();
+        Write(Path.Combine(dir, "partial.gguf"), truncated[..(truncated.Length / 2)]);
+        Write(Path.Combine(dir, "blob-without-extension"), SmallModel("No extension"));
+
+        var (models, errors) = Scan(dir);
+
+        Assert.Equal("No extension", Assert.Single(models).Name);
+        Assert.Equal(2, errors.Count);
+        var notGguf = Assert.Single(errors, e => e.Path == fake);
+        Assert.Equal("GgufNotGguf", notGguf.ErrorId);
+        Assert.Equal(GgufErrorCategory.InvalidData, notGguf.Category);
+        Assert.Equal("GgufTruncated", Assert.Single(errors, e => e.Path.EndsWith("partial.gguf", StringComparison.Ordinal)).ErrorId);
+    }
+
+    [Fact]
+    public void Find_DepthAndSizeFilters_LimitWhatIsReported()
+    {
+        var dir = Home("models");
+        Write(Path.Combine(dir, "top.gguf"), SmallModel("Top"));
+        Write(Path.Combine(dir, "one", "two", "deep.gguf"), SmallModel("Deep"));
+
+        Assert.Equal(["Top"], Scan([new GgufSearchRoot(dir, GgufModelSource.File)], new GgufFinderOptions { Depth = 0 }).Models.Select(m => m.Name));
+        Assert.Equal(2, Scan(dir).Models.Count);
+        Assert.Empty(Scan([new GgufSearchRoot(dir, GgufModelSource.File)], new GgufFinderOptions { MinSize = 100L << 20 }).Models);
+        Assert.Empty(Scan([new GgufSearchRoot(dir, GgufModelSource.File)], new GgufFinderOptions { ModifiedAfter = DateTime.Now.AddDays(1) }).Models);
+        var missing = Assert.Single(Scan(Path.Combine(dir, "nope")).Errors);
+        Assert.Equal("PathNotFound", missing.ErrorId);
+    }
+
+    [SkippableFact]
+    public async Task Find_FolderWithFifos_DoesNotBlockOnThem()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "no FIFOs");
+        var dir = Home("models");
+        Write(Path.Combine(dir, "model.gguf"), SmallModel());
+        foreach (var name in new[] { "model1_to_model2", "pipe.gguf" })
+        {
+            using var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(dir, name));
+            await mkfifo.WaitForExitAsync();
+        }
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20)); // opening a FIFO for reading would block
+
+        Assert.Single(models);
+        Assert.Equal("GgufNotGguf", Assert.Single(errors).ErrorId);
+    }
+
+    [SkippableFact]
+    public void Find_UnreadableDirectory_IsDirectoryAccessDenied()
+    {
+        Skip.If(OperatingSystem.IsWindows() || Environment_IsRoot(), "root reads every directory");
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var dir = Home("models");
+        Write(Path.Combine(dir, "ok.gguf"), SmallModel());
+        var locked = Path.Combine(dir, "locked");
+        Directory.CreateDirectory(locked);
+        File.SetUnixFileMode(locked, UnixFileMode.None);
+        try
+        {
+            var (models, errors) = Scan(dir);
+            Assert.Single(models);
+            Assert.Equal("DirectoryAccessDenied", Assert.Single(errors).ErrorId);
+        }
+        finally
+        {
+            File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static bool Environment_IsRoot() => System.Environment.UserName == "root";
+}

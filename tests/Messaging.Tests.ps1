@@ -1,0 +1,313 @@
+# Named-pipe messaging as a user meets it: the built module in fresh pwsh processes, real FIFOs between them.
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+    $env:GRYPHGEN_PIPE_DIR = Join-Path ([IO.Path]::GetTempPath()) "gryph-pester-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+
+    function Wait-Process([System.Diagnostics.Process] $Process, [int] $Seconds = 120) {
+        if (-not $Process.WaitForExit($Seconds * 1000)) { $Process.Kill($true); throw "peer process timed out" }
+        $stdout = $Process.StandardOutput.ReadToEnd(); $stderr = $Process.StandardError.ReadToEnd()
+        if ($Process.ExitCode -ne 0) { throw "peer failed ($($Process.ExitCode)): $stderr $stdout" }
+        $stdout
+    }
+
+    function Wait-Reader([string] $Path) {
+        # The peer is ready when /proc shows it holding the pipe for reading: a signal, not a sleep.
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (-not (Get-GryphPipe -Path $Path).Readers) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "no reader appeared on $Path" }
+            Start-Sleep -Milliseconds 20
+        }
+    }
+}
+
+AfterAll {
+    Remove-Item -Recurse -Force $env:GRYPHGEN_PIPE_DIR -ErrorAction SilentlyContinue
+}
+
+Describe 'New-GryphPipe, Get-GryphPipe, Remove-GryphPipe' {
+    It 'creates 0600 inboxes in a 0700 directory, idempotently' {
+        $pipes = New-GryphPipe -Name p1, p2
+        $pipes.Mode | Should -Be @('0600', '0600')
+        (Get-Item $env:GRYPHGEN_PIPE_DIR).UnixMode | Should -Be 'drwx------'
+        (New-GryphPipe -Name p1).CreationTime | Should -Be $pipes[0].CreationTime
+        (Get-GryphPipe -Name 'p*').Name | Should -Be @('p1', 'p2')
+    }
+
+    It 'refuses an existing non-FIFO and leaves it alone' {
+        $file = Join-Path $env:GRYPHGEN_PIPE_DIR 'plain'
+        Set-Content $file 'data'
+        New-GryphPipe -Name plain -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipePathOccupied,*'
+        Remove-GryphPipe -Path $file -ErrorVariable err2 -ErrorAction SilentlyContinue
+        $err2[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeNotFifo,*'
+        Get-Content $file | Should -Be 'data'
+    }
+
+    It 'supports -WhatIf and pipeline input from Get-GryphPipe' {
+        New-GryphPipe -Name gone -WhatIf
+        Join-Path $env:GRYPHGEN_PIPE_DIR 'gone' | Should -Not -Exist
+        New-GryphPipe -Name gone | Out-Null
+        Get-GryphPipe -Name gone | Remove-GryphPipe -Confirm:$false
+        Join-Path $env:GRYPHGEN_PIPE_DIR 'gone' | Should -Not -Exist
+    }
+
+    It 'shows which process reads a pipe, and warns when removing a held pipe' {
+        $pipe = New-GryphPipe -Name held
+        $peer = Start-FreshPwsh "`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'; Receive-GryphMessage -Name held -TimeoutSeconds 30 | Out-Null"
+        Wait-Reader $pipe.Path
+        $holder = (Get-GryphPipe -Name held).Readers | Where-Object ProcessId -EQ $peer.Id
+        $holder.ProcessName | Should -Not -BeNullOrEmpty
+        Send-GryphMessage -To held -Content 'bye'
+        Wait-Process $peer | Out-Null
+        $holding = Start-FreshPwsh "`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'; Receive-GryphMessage -Name held -TimeoutSeconds 30 | Out-Null"
+        Wait-Reader $pipe.Path
+        Remove-GryphPipe -Name held -Confirm:$false -WarningVariable warned 3>$null
+        $warned | Should -Match 'still open'
+        $holding.Kill(); $holding.WaitForExit()
+    }
+
+    It 'creates FIFOs at explicit paths for interop, and refuses a shared one unless -AllowShared' {
+        $path = Join-Path $env:GRYPHGEN_PIPE_DIR 'model1_to_model2'
+        (New-GryphPipe -Path $path -Mode 0666).Mode | Should -Be '0666'
+        Receive-GryphMessage -Path $path -TimeoutSeconds 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeShared,*'
+        $peer = Start-FreshPwsh "Send-GryphMessage -Path '$path' -Content shared -AllowShared"
+        (Receive-GryphMessage -Path $path -AllowShared -TimeoutSeconds 30).Content | Should -Be 'shared'
+        Wait-Process $peer | Out-Null
+    }
+
+    It 'refuses a pipe owned by another user' -Skip:((id -u) -ne '0') {
+        $path = (New-GryphPipe -Name foreign).Path
+        chown nobody $path
+        Send-GryphMessage -To foreign -Content x -TimeoutSeconds 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeForeignOwner,*'
+    }
+
+    It 'never follows a symlink planted where a pipe should be' {
+        $target = (New-GryphPipe -Name real).Path
+        $link = Join-Path $env:GRYPHGEN_PIPE_DIR 'planted'
+        New-Item -ItemType SymbolicLink -Path $link -Target $target | Out-Null
+        Send-GryphMessage -To planted -Content x -TimeoutSeconds 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeIsSymlink,*'
+        Receive-GryphMessage -Name planted -TimeoutSeconds 1 -ErrorVariable err2 -ErrorAction SilentlyContinue
+        $err2[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeIsSymlink,*'
+    }
+}
+
+Describe 'Send-GryphMessage and Receive-GryphMessage across processes' {
+    It 'exchanges messages between two pwsh processes, replies carrying ReplyTo' {
+        New-GryphPipe -Name client, server | Out-Null
+        $server = Start-FreshPwsh @"
+`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'
+Receive-GryphMessage -Name server -Count 3 -TimeoutSeconds 60 | ForEach-Object {
+    Send-GryphMessage -To `$_.From -From server -ReplyTo `$_.Id -Content ('echo: ' + `$_.Content) -Metadata @{ seen = `$_.Metadata['n'] }
+}
+"@
+        $sent = 1..3 | ForEach-Object { "line one $_`nline two 🦙" } |
+            Send-GryphMessage -To server -From client -Metadata @{ n = 'x' } -PassThru
+        $replies = Receive-GryphMessage -Name client -Count 3 -TimeoutSeconds 60
+        Wait-Process $server | Out-Null
+        $replies.ReplyTo | Should -Be $sent.Id
+        $replies.Content | Should -Be ($sent | ForEach-Object { "echo: $($_.Content)" })
+        $replies.From | Should -Be @('server', 'server', 'server')
+        $replies[0].Metadata['seen'] | Should -Be 'x'
+        $replies[0].Timestamp.Kind | Should -Be 'Utc'
+    }
+
+    It 'carries empty content and a 100 MB message byte for byte with the limit raised' {
+        New-GryphPipe -Name big | Out-Null
+        $sender = Start-FreshPwsh @"
+`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'
+`$bytes = [byte[]]::new(75MB); [Random]::new(7).NextBytes(`$bytes)
+`$content = [Convert]::ToBase64String(`$bytes) + "`n€ end"
+'', `$content | Send-GryphMessage -To big -TimeoutSeconds 120
+[Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes(`$content)))
+"@
+        $messages = Receive-GryphMessage -Name big -Count 2 -MaxMessageBytes 200MB -TimeoutSeconds 120
+        $expected = (Wait-Process $sender).Trim()
+        $messages[0].Content | Should -BeExactly ''
+        $messages[1].Bytes | Should -BeGreaterThan 100MB
+        [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($messages[1].Content))) | Should -Be $expected
+    }
+
+    It 'rejects a message over -MaxMessageBytes with a stable id, and the next message still arrives' {
+        New-GryphPipe -Name small | Out-Null
+        $sender = Start-FreshPwsh "`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'; ('x' * 5000), 'fits' | Send-GryphMessage -To small"
+        $got = Receive-GryphMessage -Name small -MaxMessageBytes 1000 -TimeoutSeconds 30 -ErrorVariable err -ErrorAction SilentlyContinue
+        Wait-Process $sender | Out-Null
+        $got.Content | Should -Be 'fits'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphMessageTooLarge,*'
+    }
+
+    It 'never interleaves 8 concurrent senders of 500 messages up to 1 MiB each' {
+        New-GryphPipe -Name crowd | Out-Null
+        $senderScript = @'
+$env:GRYPHGEN_PIPE_DIR = '{0}'
+$random = [Random]::new({1})
+$sha = [Security.Cryptography.SHA256]::Create()
+1..500 | ForEach-Object {{
+    $bytes = [byte[]]::new($random.Next(0, 786432)); $random.NextBytes($bytes)
+    $payload = [Convert]::ToBase64String($bytes)
+    '{1}|' + $_ + '|' + [Convert]::ToHexString($sha.ComputeHash([Text.Encoding]::ASCII.GetBytes($payload))) + '|' + $payload
+}} | Send-GryphMessage -To crowd -TimeoutSeconds 300
+'@
+        $senders = 1..8 | ForEach-Object { Start-FreshPwsh ($senderScript -f $env:GRYPHGEN_PIPE_DIR, $_) }
+        $sha = [Security.Cryptography.SHA256]::Create()
+        $seen = @{}
+        $bad = 0
+        Receive-GryphMessage -Name crowd -Count 4000 -MaxMessageBytes 2MB -TimeoutSeconds 300 | ForEach-Object {
+            $sender, $sequence, $hash, $payload = $_.Content.Split('|', 4)
+            if ([Convert]::ToHexString($sha.ComputeHash([Text.Encoding]::ASCII.GetBytes($payload))) -ne $hash) { $bad++ }
+            $seen["$sender/$sequence"] = $true
+        }
+        $senders | ForEach-Object { Wait-Process $_ 300 | Out-Null }
+        $bad | Should -Be 0
+        $seen.Count | Should -Be 4000
+    }
+
+    It 'leaves later messages in the pipe when a receiver stops after N' {
+        $queue = (New-GryphPipe -Name queue).Path
+        # The kernel keeps a FIFO's bytes only while someone holds it open: a holder plays the live peer.
+        $holder = Start-Bash "exec 3<>'$queue'; sleep 120"
+        Wait-Reader $queue
+        $sender = Start-FreshPwsh "`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'; 1..10 | ForEach-Object { `"m`$_`" } | Send-GryphMessage -To queue"
+        Wait-Process $sender | Out-Null
+        (Receive-GryphMessage -Name queue -Count 3 -TimeoutSeconds 30).Content | Should -Be @('m1', 'm2', 'm3')
+        (Receive-GryphMessage -Name queue -Count 7 -TimeoutSeconds 30).Content | Should -Be (4..10 | ForEach-Object { "m$_" })
+        $holder.Kill(); $holder.WaitForExit()
+    }
+}
+
+Describe 'Timeouts' {
+    It 'fails a send with no reader at the timeout, with a clear error' {
+        New-GryphPipe -Name nobody | Out-Null
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Send-GryphMessage -To nobody -Content x -TimeoutSeconds 2 -ErrorVariable err -ErrorAction SilentlyContinue
+        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1.8
+        $clock.Elapsed.TotalSeconds | Should -BeLessOrEqual 2.2
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeNoReader,*'
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+    }
+
+    It 'fails a receive with no writer at the timeout, with a clear error' {
+        New-GryphPipe -Name silent | Out-Null
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Receive-GryphMessage -Name silent -TimeoutSeconds 2 -ErrorVariable err -ErrorAction SilentlyContinue
+        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1.8
+        $clock.Elapsed.TotalSeconds | Should -BeLessOrEqual 2.2
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphReceiveTimeout,*'
+        $err[0].Exception.Message | Should -Match 'silent'
+    }
+}
+
+Describe 'Peers in other languages' {
+    It 'lets a python3 script write a frame by hand and read the framed reply' -Skip:(-not (Get-Command python3 -ErrorAction SilentlyContinue)) {
+        New-GryphPipe -Name pyclient, pyserver | Out-Null
+        $script = Join-Path $TestDrive 'peer.py'
+        @'
+import fcntl, json, os, sys
+directory = sys.argv[1]
+header = json.dumps({"id": "py-1", "from": "pyclient", "to": "pyserver"}).encode()
+body = "héllo from python\nsecond line".encode()
+frame = b"GRY1 %010d %015d\n" % (len(header), len(body)) + header + body + b"END\n"
+inbox = os.open(os.path.join(directory, "pyclient"), os.O_RDONLY | os.O_NONBLOCK)
+out = os.open(os.path.join(directory, "pyserver"), os.O_WRONLY)
+fcntl.flock(out, fcntl.LOCK_EX); os.write(out, frame); fcntl.flock(out, fcntl.LOCK_UN); os.close(out)
+os.set_blocking(inbox, True)
+def exactly(n):
+    data = b""
+    while len(data) < n:
+        chunk = os.read(inbox, n - len(data))
+        if chunk: data += chunk
+    return data
+prefix = exactly(32)
+assert prefix[:5] == b"GRY1 ", prefix
+hl, bl = int(prefix[5:15]), int(prefix[16:31])
+rest = exactly(hl + bl + 4)
+assert rest[-4:] == b"END\n"
+reply = json.loads(rest[:hl])
+print(json.dumps({"replyTo": reply.get("replyTo"), "from": reply.get("from"), "content": rest[hl:hl + bl].decode()}))
+'@ | Set-Content $script
+        $python = Start-Process python3 -ArgumentList $script, $env:GRYPHGEN_PIPE_DIR -RedirectStandardOutput (Join-Path $TestDrive 'py.out') -PassThru
+        $request = Receive-GryphMessage -Name pyserver -TimeoutSeconds 30
+        $request.Content | Should -BeExactly "héllo from python`nsecond line"
+        $request.From | Should -Be 'pyclient'
+        Send-GryphMessage -To $request.From -From pyserver -ReplyTo $request.Id -Content 'réponse'
+        $python.WaitForExit(30000) | Should -BeTrue
+        $reply = Get-Content (Join-Path $TestDrive 'py.out') -Raw | ConvertFrom-Json
+        $reply.replyTo | Should -Be 'py-1'
+        $reply.content | Should -Be 'réponse'
+    }
+
+    It 'takes plain lines from bash with -Raw, and sends lines bash can cat' {
+        New-GryphPipe -Name rawin | Out-Null
+        $path = Join-Path $env:GRYPHGEN_PIPE_DIR 'rawin'
+        $bash = Start-Bash "printf 'first line\nsecond line\n' > '$path'"
+        (Receive-GryphMessage -Name rawin -Raw -Count 2 -TimeoutSeconds 30).Content | Should -Be @('first line', 'second line')
+        $bash.WaitForExit(10000) | Should -BeTrue
+        $out = Join-Path $TestDrive 'cat.out'
+        $cat = Start-Bash "head -n 1 '$path' > '$out'"
+        Send-GryphMessage -To rawin -Raw -Content 'to bash' -TimeoutSeconds 30
+        $cat.WaitForExit(10000) | Should -BeTrue
+        Get-Content $out | Should -Be 'to bash'
+    }
+
+    It 'reports malformed and truncated frames with stable ids and loses no other message' {
+        New-GryphPipe -Name noisy | Out-Null
+        $path = Join-Path $env:GRYPHGEN_PIPE_DIR 'noisy'
+        $writer = Join-Path $TestDrive 'noise.py'
+        @'
+import fcntl, json, os, sys
+def frame(i, content):
+    header = json.dumps({"id": "n%d" % i, "from": "noise"}).encode(); body = content.encode()
+    return b"GRY1 %010d %015d\n" % (len(header), len(body)) + header + body + b"END\n"
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.write(fd, frame(1, "before"))
+os.write(fd, b"garbage that is not a frame\n")
+os.write(fd, frame(2, "middle"))
+os.write(fd, frame(3, "this one is cut short")[:45])
+os.close(fd)
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.write(fd, frame(4, "after"))
+os.close(fd)
+'@ | Set-Content $writer
+        $python = Start-Process python3 -ArgumentList $writer, $path -PassThru
+        $got = Receive-GryphMessage -Name noisy -Continuous -TimeoutSeconds 3 -ErrorVariable err -ErrorAction SilentlyContinue
+        $python.WaitForExit(10000) | Should -BeTrue
+        $got.Content | Should -Be @('before', 'middle', 'after')
+        $err.FullyQualifiedErrorId | ForEach-Object { $_.Split(',')[0] } | Should -Be @('GryphFrameMalformed', 'GryphFrameTruncated')
+    }
+}
+
+Describe 'Logging' {
+    It 'shows every open, send and receive with -Verbose and appends ISO-8601 lines to -LogPath' {
+        New-GryphPipe -Name logged | Out-Null
+        $log = Join-Path $TestDrive 'gryph.log'
+        $peer = Start-FreshPwsh "`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'; Send-GryphMessage -To logged -Content hi -LogPath '$log'"
+        $verbose = Receive-GryphMessage -Name logged -TimeoutSeconds 30 -Verbose -LogPath $log 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        Wait-Process $peer | Out-Null
+        ($verbose.Message -join "`n") | Should -Match 'Opening pipe for reading'
+        ($verbose.Message -join "`n") | Should -Match 'Received message'
+        $lines = Get-Content $log
+        $lines | Should -Not -BeNullOrEmpty
+        foreach ($line in $lines) { $line | Should -Match '^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] \[(INFO|DEBUG|WARN|ERROR)\] ' }
+        ($lines -join "`n") | Should -Match 'Sent message'
+        ($lines -join "`n") | Should -Match 'Received message'
+    }
+}
+
+Describe 'Examples' {
+    It 'runs examples/basic_communication.ps1' {
+        $result = & (Join-Path $RepositoryRoot 'examples/basic_communication.ps1') -ModuleManifest $ModuleManifest
+        $result.ReplyAnswers | Should -BeTrue
+        $result.Reply | Should -Match 'Hello from bob'
+    }
+
+    It 'runs examples/multi_round_chat.ps1 with state kept across rounds' {
+        $rounds = & (Join-Path $RepositoryRoot 'examples/multi_round_chat.ps1') -ModuleManifest $ModuleManifest -Rounds 4
+        $rounds.Count | Should -Be 4
+        $rounds.ReplyAnswers | Should -Not -Contain $false
+        $rounds.HistorySize | Should -Be @(1, 2, 3, 4)
+        $rounds[3].Reply | Should -Match 'message 1 \| message 2 \| message 3 \| message 4'
+    }
+}
