@@ -17,6 +17,13 @@ Describe 'The built module' {
         $Module.ExportedCmdlets.Keys | Sort-Object | Should -Be $defined
     }
 
+    It 'imports by its folder, ./output/Gryphgen, in a fresh pwsh with exactly the cmdlets that exist' {
+        $script = "Import-Module '$(Join-Path $RepositoryRoot 'output/Gryphgen')'; (Get-Command -Module Gryphgen).Name -join ','"
+        $names = & $PwshPath -NoProfile -NonInteractive -Command $script
+        $LASTEXITCODE | Should -Be 0
+        ($names -split ',' | Sort-Object) | Should -Be ((Get-Command -Module Gryphgen).Name | Sort-Object)
+    }
+
     It 'lists every cmdlet explicitly in the manifest, without wildcards' {
         $manifest = Import-PowerShellDataFile (Join-Path $Module.ModuleBase 'Gryphgen.psd1')
         $manifest.CmdletsToExport | Should -Not -Contain '*'
