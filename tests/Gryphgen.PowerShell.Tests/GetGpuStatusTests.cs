@@ -118,7 +118,8 @@ public sealed class GetGpuStatusTests : IDisposable
         shell.AddScript("Get-GpuStatus -Source NvidiaSmi -Continuous -IntervalSeconds 30");
         var output = new PSDataCollection<PSObject>();
         using var first = new ManualResetEventSlim();
-        output.DataAdded += (_, _) => first.Set();
+        // The fake has two GPUs: the first sample is complete when both rows have arrived.
+        output.DataAdded += (_, _) => { if (output.Count >= 2) { first.Set(); } };
         var async = shell.BeginInvoke<PSObject, PSObject>(null, output);
         Assert.True(first.Wait(TimeSpan.FromSeconds(10)), "no first sample");
         var watch = Stopwatch.StartNew();
