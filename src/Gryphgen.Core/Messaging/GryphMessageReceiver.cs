@@ -13,6 +13,7 @@ public sealed class GryphMessageReceiver : IDisposable
     private readonly long _maxMessageBytes;
     private readonly string _endpoint;
     private List<byte> _rawPartial = new(128);
+    private bool _skippingRawLine;
 
     private GryphMessageReceiver(FifoReader reader, GryphLog log, long maxMessageBytes, string endpoint)
     {
@@ -77,6 +78,12 @@ public sealed class GryphMessageReceiver : IDisposable
                 continue;
             }
 
+            if (_skippingRawLine)
+            {
+                _skippingRawLine = one[0] != (byte)'\n'; // the rest of an oversized line is dropped with it
+                continue;
+            }
+
             if (one[0] == (byte)'\n')
             {
                 return ToRawMessage(line);
@@ -85,6 +92,7 @@ public sealed class GryphMessageReceiver : IDisposable
             if (line.Count >= _maxMessageBytes)
             {
                 _rawPartial = new List<byte>(128);
+                _skippingRawLine = true;
                 return new ReceiveResult(null, new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
                     $"A raw line in '{Path}' exceeds {_maxMessageBytes} bytes (-MaxMessageBytes).", Path));
             }

@@ -228,4 +228,19 @@ public sealed class FifoMessagingTests : IDisposable
         Assert.Equal(Environment.ProcessId, holder.ProcessId);
         Assert.True(holder.Reading);
     }
+
+    [Fact]
+    public void RawLines_AnOversizedLineIsOneErrorAndTheNextLineArrivesWhole()
+    {
+        var path = NewFifo();
+        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, 10, GryphLog.None, CancellationToken.None);
+        using (var sender = GryphMessageSender.Open(path, false, Deadline.After(TimeSpan.FromSeconds(5)), GryphLog.None, CancellationToken.None))
+        {
+            sender.SendRaw("this line is far too long", Deadline.After(TimeSpan.FromSeconds(5)));
+            sender.SendRaw("short", Deadline.After(TimeSpan.FromSeconds(5)));
+        }
+
+        Assert.Equal("GryphMessageTooLarge", receiver.ReceiveRaw(Deadline.After(TimeSpan.FromSeconds(5))).Error?.ErrorId);
+        Assert.Equal("short", receiver.ReceiveRaw(Deadline.After(TimeSpan.FromSeconds(5))).Message?.Content);
+    }
 }
