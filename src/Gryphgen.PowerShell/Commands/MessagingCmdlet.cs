@@ -18,10 +18,18 @@ public abstract class MessagingCmdlet : GryphCmdlet
     [ValidateNotNullOrEmpty]
     public string? LogPath { get; set; }
 
-    /// <summary>Writes to -Verbose (on the pipeline thread, where the core calls it) and the log file.</summary>
+    /// <summary>
+    /// Writes to -Verbose (on the pipeline thread, where the core calls it) and the log file. With neither
+    /// asked for, the core is given no sink at all, so a hot send loop formats no log text.
+    /// </summary>
     protected GryphLog Log => _log ??= new GryphLog(
-        (level, text) => { if (level != GryphLogLevel.Debug) { WriteVerbose(text); } },
+        VerboseWanted ? (level, text) => { if (level != GryphLogLevel.Debug) { WriteVerbose(text); } } : null,
         LogPath is null ? null : GetUnresolvedProviderPathFromPSPath(LogPath));
+
+    private bool VerboseWanted =>
+        MyInvocation.BoundParameters.TryGetValue("Verbose", out var verbose)
+            ? verbose is SwitchParameter { IsPresent: true }
+            : GetVariableValue("VerbosePreference") is ActionPreference preference && preference != ActionPreference.SilentlyContinue;
 
     protected static string PipeDirectoryPath => PipeDirectory.Resolve();
 
