@@ -27,7 +27,7 @@ public sealed record FitTarget
     {
         ArgumentNullException.ThrowIfNull(gpu);
         var budget = UsablePercent is { } pct
-            ? gpu.FreeBytes - (long)(gpu.TotalBytes * (1 - (pct / 100)))
+            ? (long)(gpu.TotalBytes * pct / 100) - (gpu.TotalBytes - gpu.FreeBytes)
             : gpu.FreeBytes - HeadroomBytes;
         return Math.Max(0, budget);
     }

@@ -145,6 +145,13 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
         var usable = new List<GgufModel>();
         foreach (var model in _models)
         {
+            if (model.Kind != GgufModelKind.Model)
+            {
+                // Vocabularies, projectors and adapters sit beside models in every store; they are not run alone.
+                WriteVerbose($"Skipping '{model.Name}' ({model.Path}): a {model.Kind} file, not a model.");
+                continue;
+            }
+
             if (model.BlockCount is null || model.EmbeddingLength is null || model.TensorCount == 0)
             {
                 WriteItemError(new GryphgenException("ModelNotEstimable", GryphgenErrorKind.InvalidData,
