@@ -1,5 +1,6 @@
 // Gryphgen benchmarks. Usage: dotnet run -c Release --project bench/Gryphgen.Bench -- <subcommand> [options]
 //   gguf [--files DIR] [--rounds N]   GGUF header reading vs @huggingface/gguf, and a scan of a generated tree
+//   fifo [--round-trips N] [--bulk-messages N]   FIFO round trips vs fifo_pingpong.c, bulk and contended throughput
 using Gryphgen.Bench;
 
 var command = args.Length > 0 ? args[0] : "help";
@@ -7,6 +8,8 @@ var rest = args.Skip(1).ToArray();
 return command switch
 {
     "gguf" => GgufBenchmark.Run(rest),
+    "fifo" => FifoBenchmark.Run(rest),
+    "fifo-echo" or "fifo-send" or "fifo-codec" => FifoBenchmark.RunChild(command, rest),
     _ => Usage(),
 };
 

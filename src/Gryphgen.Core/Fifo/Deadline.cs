@@ -17,6 +17,13 @@ public readonly struct Deadline
     public static Deadline After(TimeSpan timeout) =>
         timeout <= TimeSpan.Zero ? Infinite : new(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
 
+    /// <summary>The earlier of <paramref name="deadline"/> and <paramref name="interval"/> from now.</summary>
+    public static Deadline Earliest(Deadline deadline, TimeSpan interval)
+    {
+        var soon = After(interval);
+        return deadline._expiresAtTicks < soon._expiresAtTicks ? deadline : soon;
+    }
+
     public bool HasExpired => !IsInfinite && Stopwatch.GetTimestamp() >= _expiresAtTicks;
 
     /// <summary>Milliseconds left for poll(2): -1 for no deadline, rounded up so a wait never ends early.</summary>

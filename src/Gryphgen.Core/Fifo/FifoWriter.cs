@@ -9,6 +9,7 @@ namespace Gryphgen.Core.Fifo;
 /// </summary>
 public sealed class FifoWriter : IDisposable
 {
+    private static readonly TimeSpan BlockingReaderRetry = TimeSpan.FromMilliseconds(20);
     private readonly FifoDescriptor _descriptor;
     private readonly CancellableWait _wait;
 
@@ -54,13 +55,20 @@ public sealed class FifoWriter : IDisposable
                 switch (-result)
                 {
                     case LibC.ENXIO:
-                        if (wait.Wait(readerArrival.Descriptor, LibC.POLLIN, deadline) == 0)
+                        if (deadline.HasExpired)
                         {
                             throw new GryphgenException("GryphPipeNoReader", GryphgenErrorKind.Timeout,
                                 $"No reader opened '{path}' before the timeout.", path);
                         }
 
-                        readerArrival.Drain();
+                        // inotify reports a reader's open only once it completes, and a reader that opened
+                        // without O_NONBLOCK (cat, head, Perl) completes only when a writer arrives: for those,
+                        // retry on a short interval as well.
+                        if (wait.Wait(readerArrival.Descriptor, LibC.POLLIN, Deadline.Earliest(deadline, BlockingReaderRetry)) != 0)
+                        {
+                            readerArrival.Drain();
+                        }
+
                         break;
                     case LibC.EINTR:
                         break;

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Messaging;
+
+namespace Gryphgen.Bench;
+
+/// <summary>
+/// FIFO benchmarks through Gryphgen.Core between two processes, each beside a baseline run in the same call:
+/// round trips against ../shared/bench/fifo_pingpong.c (cc -O2), and bulk and contended throughput.
+/// </summary>
+internal static class FifoBenchmark
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args)
+    {
+        var roundTrips = Option(args, "--round-trips", 20000);
+        var bulkMessages = Option(args, "--bulk-messages", 1024);
+        var directory = Directory.CreateTempSubdirectory("gryph-bench-").FullName;
+        try
+        {
+            if (args.Contains("--bulk-only"))
+            {
+                var tuned = Bulk(directory, bulkMessages, 1024 * 1024, senders: 1);
+                Console.WriteLine(string.Create(Invariant,
+                    $"fifo bulk (1 MiB messages, 1 sender, DOTNET_GCLOHThreshold={Environment.GetEnvironmentVariable("DOTNET_GCLOHThreshold") ?? "default"}): {tuned / 1e9:F2} GB/s (target >= 1 GB/s)"));
+                return 0;
+            }
+
+            var c = RunCBaseline(roundTrips);
+            var (p50, p99, perSecond) = RoundTrips(directory, roundTrips, 64);
+            Console.WriteLine(string.Create(Invariant,
+                $"fifo round trip (64 B): Gryphgen p50 {p50:F1} us, p99 {p99:F1} us, {perSecond:F0}/s; C baseline p50 {c.P50:F1} us, p99 {c.P99:F1} us, {c.PerSecond:F0}/s; p50 ratio {p50 / c.P50:F2}x C (target <= 1.5x)"));
+            var bulk = Bulk(directory, bulkMessages, 1024 * 1024, senders: 1);
+            Console.WriteLine(string.Create(Invariant, $"fifo bulk (1 MiB messages, 1 sender): {bulk / 1e9:F2} GB/s (target >= 1 GB/s)"));
+            var contended = Bulk(directory, bulkMessages / 2, 512 * 1024, senders: 8);
+            Console.WriteLine(string.Create(Invariant, $"fifo contended (512 KiB messages, 8 senders, one pipe): {contended / 1e9:F2} GB/s, {contended / bulk:F2}x the single sender"));
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Child process roles, started by the benchmark itself.</summary>
+    public static int RunChild(string role, string[] args)
+    {
+        var deadline = Deadline.After(TimeSpan.FromMinutes(5));
+        switch (role)
+        {
+            case "fifo-echo":
+            {
+                using var receiver = GryphMessageReceiver.Open(args[0], "echo", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
+                using var sender = GryphMessageSender.Open(args[1], false, deadline, GryphLog.None, CancellationToken.None);
+                var count = int.Parse(args[2], Invariant);
+                for (var i = 0; i < count; i++)
+                {
+                    var message = receiver.Receive(deadline).Message ?? throw new InvalidOperationException("echo: no message");
+                    sender.Send(message, deadline);
+                }
+
+                return 0;
+            }
+
+            case "fifo-send":
+            {
+                using var sender = GryphMessageSender.Open(args[0], false, deadline, GryphLog.None, CancellationToken.None);
+                var count = int.Parse(args[1], Invariant);
+                var message = Message(new string('b', int.Parse(args[2], Invariant)));
+                for (var i = 0; i < count; i++)
+                {
+                    sender.Send(message, deadline);
+                }
+
+                return 0;
+            }
+
+            case "fifo-codec":
+            {
+                // Encode and decode alone, no pipe: how much of the bulk figure is the codec.
+                var message = Message(new string('c', 1024 * 1024));
+                var clock = Stopwatch.StartNew();
+                for (var i = 0; i < 512; i++)
+                {
+                    var (buffer, length) = FrameFormat.Encode(message);
+                    _ = FrameFormat.TryParsePrefix(buffer, out var header, out var body);
+                    _ = FrameFormat.Decode(buffer.AsSpan(FrameFormat.PrefixLength, header), buffer.AsSpan(FrameFormat.PrefixLength + header, (int)body));
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                }
+
+                Console.WriteLine(string.Create(Invariant, $"codec: {512.0 * 1024 * 1024 / clock.Elapsed.TotalSeconds / 1e9:F2} GB/s encode+decode"));
+                return 0;
+            }
+
+            default:
+                return 2;
+        }
+    }
+
+    private static (double P50, double P99, double PerSecond) RunCBaseline(int roundTrips)
+    {
+        var source = Path.GetFullPath(Path.Combine(RepositoryRoot(), "..", "shared", "bench", "fifo_pingpong.c"));
+        var binary = Path.Combine(Path.GetTempPath(), "gryph-fifo-pingpong");
+        Exec("cc", "-O2", "-o", binary, source);
+        var output = Exec(binary, roundTrips.ToString(Invariant), "64");
+        double Field(string name) => double.Parse(output.Split(' ').Single(f => f.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..], Invariant);
+        return (Field("p50_us"), Field("p99_us"), Field("per_second"));
+    }
+
+    private static (double P50, double P99, double PerSecond) RoundTrips(string directory, int count, int size)
+    {
+        var a2b = Fifo(directory, "rt-a2b");
+        var b2a = Fifo(directory, "rt-b2a");
+        var deadline = Deadline.After(TimeSpan.FromMinutes(5));
+        using var child = StartChild("fifo-echo", a2b, b2a, count.ToString(Invariant));
+        using var inbox = GryphMessageReceiver.Open(b2a, "bench", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
+        using var sender = GryphMessageSender.Open(a2b, false, deadline, GryphLog.None, CancellationToken.None);
+        var message = Message(new string('p', size));
+        var latencies = new double[count];
+        var total = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            sender.Send(message, deadline);
+            _ = inbox.Receive(deadline).Message ?? throw new InvalidOperationException("no echo");
+            latencies[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+
+        total.Stop();
+        child.WaitForExit();
+        Array.Sort(latencies);
+        return (latencies[count / 2], latencies[(int)(count * 0.99)], count / total.Elapsed.TotalSeconds);
+    }
+
+    private static double Bulk(string directory, int messagesPerSender, int size, int senders)
+    {
+        var path = Fifo(directory, $"bulk-{senders}");
+        using var inbox = GryphMessageReceiver.Open(path, "bench", false, 4L * size, GryphLog.None, CancellationToken.None);
+        var children = Enumerable.Range(0, senders)
+            .Select(_ => StartChild("fifo-send", path, messagesPerSender.ToString(Invariant), size.ToString(Invariant)))
+            .ToArray();
+        var deadline = Deadline.After(TimeSpan.FromMinutes(5));
+        Stopwatch? clock = null;
+        long bytes = 0;
+        for (var i = 0; i < messagesPerSender * senders; i++)
+        {
+            var message = inbox.Receive(deadline).Message ?? throw new InvalidOperationException("bulk: missing message");
+            clock ??= Stopwatch.StartNew(); // from the first message: process start-up is not throughput
+            bytes += message.Bytes;
+        }
+
+        var seconds = clock!.Elapsed.TotalSeconds;
+        foreach (var child in children)
+        {
+            child.WaitForExit();
+            child.Dispose();
+        }
+
+        return bytes / seconds;
+    }
+
+    private static GryphMessage Message(string content) =>
+        new() { Id = GryphMessage.NewId(), From = "bench", Timestamp = DateTime.UtcNow, Content = content, Bytes = content.Length };
+
+    private static string Fifo(string directory, string name)
+    {
+        var path = Path.Combine(directory, name);
+        FifoFile.Create(path, FifoFile.DefaultMode, force: true, allowShared: false);
+        return path;
+    }
+
+    private static Process StartChild(string role, params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(Assembly.GetExecutingAssembly().Location);
+        }
+
+        start.ArgumentList.Add(role);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static string Exec(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} exited with {process.ExitCode}");
+        }
+
+        return output.Trim();
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], Invariant) : fallback;
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gryphgen.PowerShell.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}
