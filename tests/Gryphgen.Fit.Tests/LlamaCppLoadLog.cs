@@ -7,8 +7,12 @@ using LLama.Native;
 namespace Gryphgen.Fit.Tests;
 
 /// <summary>The buffer sizes llama.cpp printed while loading one model and creating one context, in bytes.</summary>
-internal sealed record LlamaCppBuffers(long Model, long Kv, long Output, long Compute, IReadOnlyList<string> Lines)
+internal sealed record LlamaCppBuffers(long Model, long Kv, long Output, long Compute, IReadOnlyList<string> Lines, IReadOnlyDictionary<string, long> ByBuffer)
 {
+    /// <summary>Bytes of one kind ("model", "KV", "output", "compute") on backends whose name starts with <paramref name="backend"/> ("CUDA0", "CPU").</summary>
+    public long Of(string backend, string kind) =>
+        ByBuffer.Where(p => p.Key.StartsWith(backend, StringComparison.Ordinal) && p.Key.EndsWith(" " + kind, StringComparison.Ordinal)).Sum(p => p.Value);
+
     public long Total => Model + Kv + Output + Compute;
 }
 
@@ -33,6 +37,13 @@ internal static partial class LlamaCppLoadLog
             return;
         }
 
+        // GRYPH_LLAMA_LIBRARY: a libllama.so built from the llama.cpp commit LLamaSharp 0.30.0 binds (e.g. a CUDA
+        // build on a GPU machine); unset, LLamaSharp.Backend.Cpu's library is used.
+        if (Environment.GetEnvironmentVariable("GRYPH_LLAMA_LIBRARY") is { Length: > 0 } library)
+        {
+            NativeLibraryConfig.All.WithLibrary(library, null);
+        }
+
         NativeLibraryConfig.All.WithLogCallback((level, message) =>
         {
             lock (Captured)
@@ -43,7 +54,7 @@ internal static partial class LlamaCppLoadLog
         _configured = true;
     }
 
-    public static LlamaCppBuffers Measure(string path, uint context, GGMLType cacheType = GGMLType.GGML_TYPE_F16, bool flashAttention = false, uint batch = 2048, uint ubatch = 512, uint seqMax = 1)
+    public static LlamaCppBuffers Measure(string path, uint context, GGMLType cacheType = GGMLType.GGML_TYPE_F16, bool flashAttention = false, uint batch = 2048, uint ubatch = 512, uint seqMax = 1, int gpuLayers = 0)
     {
         lock (Gate)
         {
@@ -62,7 +73,7 @@ internal static partial class LlamaCppLoadLog
                 TypeK = cacheType,
                 TypeV = cacheType,
                 FlashAttention = flashAttention,
-                GpuLayerCount = 0,
+                GpuLayerCount = gpuLayers,
                 Threads = 1,
             };
             // Memory-mapped and without CPU_REPACK buffers: a sparse file is then mapped and never read, and the
@@ -83,6 +94,7 @@ internal static partial class LlamaCppLoadLog
             }
 
             long model = 0, kv = 0, output = 0, compute = 0;
+            var byBuffer = new Dictionary<string, long>(StringComparer.Ordinal);
             var kept = new List<string>();
             foreach (var line in lines)
             {
@@ -99,6 +111,9 @@ internal static partial class LlamaCppLoadLog
 
                 kept.Add(line);
                 var bytes = (long)Math.Round(double.Parse(m.Groups["mib"].Value, CultureInfo.InvariantCulture) * 1024 * 1024);
+                var backend = m.Groups["what"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+                var key = backend + " " + m.Groups["kind"].Value.Split(' ')[0];
+                byBuffer[key] = byBuffer.GetValueOrDefault(key) + bytes;
                 switch (m.Groups["kind"].Value)
                 {
                     case "model buffer size": model += bytes; break;
@@ -108,7 +123,7 @@ internal static partial class LlamaCppLoadLog
                 }
             }
 
-            return new LlamaCppBuffers(model, kv, output, compute, kept);
+            return new LlamaCppBuffers(model, kv, output, compute, kept, byBuffer);
         }
     }
 }
