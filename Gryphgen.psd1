@@ -14,6 +14,7 @@
         'Gryphgen.Messaging.Format.ps1xml'
         'Gryphgen.Gguf.Format.ps1xml'
         'Gryphgen.Gpu.Format.ps1xml'
+        'Gryphgen.Fit.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'New-GryphPipe'
@@ -23,6 +24,7 @@
         'Receive-GryphMessage'
         'Find-GgufModel'
         'Get-GpuStatus'
+        'Select-ModelForGpu'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

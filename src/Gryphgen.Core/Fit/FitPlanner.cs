@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text;
+using Gryphgen.Core.Gguf;
+
+namespace Gryphgen.Core.Fit;
+
+/// <summary>The target and margins a plan is made for.</summary>
+public sealed record FitTarget
+{
+    /// <summary>Bytes in a GiB.</summary>
+    public const long GiB = 1024L * 1024 * 1024;
+
+    /// <summary>The GPU(s); layers are split across several in proportion to their budgets, like llama.cpp's tensor split.</summary>
+    public required IReadOnlyList<GpuTarget> Gpus { get; init; }
+
+    /// <summary>Bytes left unused on every GPU (default 1 GiB, as llama.cpp's --fit leaves); ignored when <see cref="UsablePercent"/> is set.</summary>
+    public long HeadroomBytes { get; init; } = GiB;
+
+    /// <summary>When set, a GPU may use this percentage of its total memory (the original scripts used 90), less what is already used.</summary>
+    public double? UsablePercent { get; init; }
+
+    /// <summary>Host memory available (MemAvailable), bytes; null = unknown, never TooLarge.</summary>
+    public long? HostAvailableBytes { get; init; }
+
+    /// <summary>The bytes a model may place on <paramref name="gpu"/>.</summary>
+    public long BudgetOf(GpuTarget gpu)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        var budget = UsablePercent is { } pct
+            ? (long)(gpu.TotalBytes * pct / 100) - (gpu.TotalBytes - gpu.FreeBytes)
+            : gpu.FreeBytes - HeadroomBytes;
+        return Math.Max(0, budget);
+    }
+
+    /// <summary>The split shares (budget of each GPU).</summary>
+    public IReadOnlyList<double> Split => Gpus.Select(g => (double)Math.Max(1, BudgetOf(g))).ToArray();
+
+    /// <summary>The GPU names joined with " + ".</summary>
+    public string Name => string.Join(" + ", Gpus.Select(g => g.Name));
+}
+
+/// <summary>
+/// Decides how a model runs on a target: the most layers that fit (searching n_gpu_layers from all down to 0,
+/// the output layer first as llama.cpp offloads it), and the largest context that fits fully (a binary search over
+/// contexts padded to 256). Decisions are monotonic: a larger context never fits where a smaller one failed, more
+/// memory never means fewer layers.
+/// </summary>
+public static class FitPlanner
+{
+    /// <summary>Plans one model at <paramref name="settings"/>.ContextLength (capped at the trained context).</summary>
+    public static ModelFit Plan(GgufModel model, LlamaCppSettings settings, FitTarget target) =>
+        Plan(new LlamaCppModelCost(model), settings, target, maxContext: false);
+
+    /// <summary>Plans one model; with <paramref name="maxContext"/> the context is the largest that fits fully (else the requested one).</summary>
+    public static ModelFit Plan(LlamaCppModelCost cost, LlamaCppSettings settings, FitTarget target, bool maxContext)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.Gpus.Count == 0)
+        {
+            throw new ArgumentException("A target needs at least one GPU.", nameof(target));
+        }
+
+        var trained = cost.Shape.TrainedContext is > 0 and var t ? t : int.MaxValue;
+        var requested = settings.ContextLength;
+        var capped = Math.Min(requested, trained);
+        var largest = MaxFullContext(cost, settings, target);
+        var context = maxContext && largest is { } l ? l : capped;
+        var run = settings with { ContextLength = context };
+        var layers = MaxLayers(cost, run, target);
+        var estimate = cost.Estimate(run, layers, target.Split);
+        var fit = layers == cost.TotalLayers ? FitKind.Full : layers > 0 ? FitKind.Partial : FitKind.CpuOnly;
+        if (target.HostAvailableBytes is { } host && estimate.HostBytes > host)
+        {
+            fit = FitKind.TooLarge;
+        }
+
+        var devices = target.Gpus.Select((g, i) => new DeviceFit
+        {
+            Gpu = g.Name,
+            Layers = estimate.Devices[i].Layers,
+            GpuBytes = estimate.Devices[i].TotalBytes,
+            BudgetBytes = target.BudgetOf(g),
+        }).ToArray();
+        var freeAfter = target.Gpus.Sum(g => g.FreeBytes) - estimate.GpuBytes;
+        return new ModelFit
+        {
+            Model = cost.Model,
+            Gpu = target.Name,
+            Fit = fit,
+            GpuLayers = layers,
+            TotalLayers = cost.TotalLayers,
+            ContextLength = context,
+            MaxContextLength = largest,
+            EstimatedGpuBytes = estimate.GpuBytes,
+            EstimatedHostBytes = estimate.HostBytes,
+            Breakdown = new FitBreakdown
+            {
+                WeightsBytes = estimate.WeightsBytes,
+                KvCacheBytes = estimate.KvCacheBytes,
+                ComputeBytes = estimate.ComputeBytes,
+                OverheadBytes = estimate.OverheadBytes,
+            },
+            Devices = devices,
+            FreeAfterBytes = freeAfter,
+            LlamaCppArguments = Arguments(run, layers, target),
+            OllamaOptions = new Dictionary<string, int>(StringComparer.Ordinal) { ["num_gpu"] = layers, ["num_ctx"] = context },
+            Reason = Reason(fit, cost, run, target, estimate, layers, largest, requested > capped ? trained : null),
+            Estimate = estimate,
+        };
+    }
+
+    /// <summary>Whether every GPU of the placement stays within its budget.</summary>
+    public static bool Fits(LlamaCppMemoryEstimate estimate, FitTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(estimate);
+        ArgumentNullException.ThrowIfNull(target);
+        for (var d = 0; d < target.Gpus.Count; d++)
+        {
+            if (estimate.Devices[d].TotalBytes > target.BudgetOf(target.Gpus[d]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The most n_gpu_layers that fit at the settings' context (0 when none).</summary>
+    public static int MaxLayers(LlamaCppModelCost cost, LlamaCppSettings settings, FitTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        ArgumentNullException.ThrowIfNull(target);
+        var split = target.Split;
+        for (var ngl = cost.TotalLayers; ngl > 0; ngl--)
+        {
+            if (Fits(cost.Estimate(settings, ngl, split), target))
+            {
+                return ngl;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The largest context (multiple of the padding, at most the trained context) that fits fully; null when none.</summary>
+    public static int? MaxFullContext(LlamaCppModelCost cost, LlamaCppSettings settings, FitTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        ArgumentNullException.ThrowIfNull(settings);
+        var pad = settings.ContextPadding;
+        var trained = cost.Shape.TrainedContext is > 0 and var t ? t : 131072;
+        var split = target.Split;
+        bool FitsAt(int steps) => Fits(cost.Estimate(settings with { ContextLength = steps * pad }, cost.TotalLayers, split), target);
+        int lo = 1, hi = Math.Max(1, trained / pad);
+        if (!FitsAt(lo))
+        {
+            return null;
+        }
+
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo + 1) / 2);
+            if (FitsAt(mid))
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return lo * pad;
+    }
+
+    /// <summary>The llama.cpp command-line options of a plan.</summary>
+    public static string Arguments(LlamaCppSettings settings, int layers, FitTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(target);
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"-ngl {layers} -c {settings.ContextLength}");
+        if (settings.CacheTypeK != KvCacheType.F16 || settings.CacheTypeV != KvCacheType.F16)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" -ctk {KvCacheTypes.CommandLineName(settings.CacheTypeK)} -ctv {KvCacheTypes.CommandLineName(settings.CacheTypeV)}");
+        }
+
+        sb.Append(settings.FlashAttention ? " -fa on" : " -fa off");
+        if (settings.BatchSize != 2048)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" -b {settings.BatchSize}");
+        }
+
+        if (settings.UBatchSize != 512)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" -ub {settings.UBatchSize}");
+        }
+
+        if (settings.Parallel > 1)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" -np {settings.Parallel}");
+        }
+
+        if (settings.ExpertsOnHost)
+        {
+            sb.Append(" --cpu-moe");
+        }
+
+        if (target.Gpus.Count > 1 && layers > 0)
+        {
+            sb.Append(" -ts ").Append(string.Join(",", target.Gpus.Select(g => (target.BudgetOf(g) / (1024 * 1024)).ToString(CultureInfo.InvariantCulture))));
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Reason(FitKind fit, LlamaCppModelCost cost, LlamaCppSettings run, FitTarget target, LlamaCppMemoryEstimate estimate, int layers, int? largest, int? cappedAt)
+    {
+        var budget = target.Gpus.Sum(target.BudgetOf);
+        var ctx = run.ContextLength.ToString(CultureInfo.InvariantCulture);
+        var reason = fit switch
+        {
+            FitKind.Full => $"Fits entirely on {target.Name} at {ctx} tokens with {Bytes.Format(budget - estimate.GpuBytes)} of its budget to spare"
+                + (largest is { } m ? $"; up to {m} tokens fit." : "."),
+            FitKind.Partial => $"Only {layers} of {cost.TotalLayers} layers fit in the {Bytes.Format(budget)} budget of {target.Name} at {ctx} tokens; the rest runs on the CPU, so pick a smaller quantisation, a quantised cache (-CacheType q8_0) or a shorter context to fit it fully"
+                + (largest is { } m2 ? $" (it fits fully up to {m2} tokens)." : "."),
+            FitKind.CpuOnly => $"Not one layer fits in the {Bytes.Format(budget)} budget of {target.Name}; it runs on the CPU only, so pick a smaller model or quantisation for this GPU.",
+            _ => $"Needs {Bytes.Format(estimate.HostBytes)} of host memory beside the GPU but only {Bytes.Format(target.HostAvailableBytes ?? 0)} is available; pick a smaller model or quantisation.",
+        };
+        return cappedAt is { } c ? reason + $" The context is capped at the trained {c} tokens." : reason;
+    }
+}

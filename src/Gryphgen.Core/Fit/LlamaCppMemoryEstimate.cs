@@ -1,0 +1,209 @@
+using Gryphgen.Core.Gguf;
+
+namespace Gryphgen.Core.Fit;
+
+/// <summary>What one GPU holds under an estimate, in bytes.</summary>
+public sealed record DeviceMemoryEstimate
+{
+    /// <summary>Position of the device in the split (0 = first GPU given).</summary>
+    public required int Device { get; init; }
+
+    /// <summary>Offloaded layers on this device (the output layer counts as one, as in n_gpu_layers).</summary>
+    public required int Layers { get; init; }
+
+    /// <summary>Weights of those layers, bytes.</summary>
+    public required long WeightsBytes { get; init; }
+
+    /// <summary>KV cache (and recurrent state) of those layers, bytes.</summary>
+    public required long KvCacheBytes { get; init; }
+
+    /// <summary>Compute buffer of this device, bytes.</summary>
+    public required long ComputeBytes { get; init; }
+
+    /// <summary>Fixed per-device overhead (CUDA context and the like), bytes; 0 when the device holds no layer.</summary>
+    public required long OverheadBytes { get; init; }
+
+    /// <summary>Everything on this device, bytes.</summary>
+    public long TotalBytes => WeightsBytes + KvCacheBytes + ComputeBytes + OverheadBytes;
+}
+
+/// <summary>
+/// What llama.cpp allocates for one model under one set of settings and one layer placement: a plain data
+/// structure, every size in bytes. Build it with <see cref="Create(GgufModel, LlamaCppSettings, int, IReadOnlyList{double}?)"/>.
+/// With <see cref="GpuLayers"/> = 0 it is what llama.cpp's CPU backend prints: HostWeightsBytes is the
+/// "model buffer size", HostKvCacheBytes the "KV buffer size", OutputBytes the "output buffer size" and
+/// HostComputeBytes the "compute buffer size".
+/// </summary>
+public sealed record LlamaCppMemoryEstimate
+{
+    /// <summary>The settings estimated for.</summary>
+    public required LlamaCppSettings Settings { get; init; }
+
+    /// <summary>The context llama.cpp allocates (padded), tokens.</summary>
+    public required int ContextLength { get; init; }
+
+    /// <summary>n_gpu_layers: offloaded layers, the output layer included.</summary>
+    public required int GpuLayers { get; init; }
+
+    /// <summary>Block count + 1 (the output layer): the n_gpu_layers that offloads everything.</summary>
+    public required int TotalLayers { get; init; }
+
+    /// <summary>One entry per GPU of the split, in split order.</summary>
+    public required IReadOnlyList<DeviceMemoryEstimate> Devices { get; init; }
+
+    /// <summary>Weights left in host memory (input layer, layers not offloaded, experts kept on the host), bytes.</summary>
+    public required long HostWeightsBytes { get; init; }
+
+    /// <summary>KV cache of the layers not offloaded, bytes.</summary>
+    public required long HostKvCacheBytes { get; init; }
+
+    /// <summary>The host compute buffer, bytes.</summary>
+    public required long HostComputeBytes { get; init; }
+
+    /// <summary>The host output (logits) buffer, bytes.</summary>
+    public required long OutputBytes { get; init; }
+
+    /// <summary>All GPU memory, bytes.</summary>
+    public long GpuBytes => Devices.Sum(d => d.TotalBytes);
+
+    /// <summary>All host memory, bytes (mapped weights included: they are resident once read).</summary>
+    public long HostBytes => HostWeightsBytes + HostKvCacheBytes + HostComputeBytes + OutputBytes;
+
+    /// <summary>Weights anywhere, bytes.</summary>
+    public long WeightsBytes => HostWeightsBytes + Devices.Sum(d => d.WeightsBytes);
+
+    /// <summary>KV cache anywhere, bytes.</summary>
+    public long KvCacheBytes => HostKvCacheBytes + Devices.Sum(d => d.KvCacheBytes);
+
+    /// <summary>Compute and output buffers anywhere, bytes.</summary>
+    public long ComputeBytes => HostComputeBytes + OutputBytes + Devices.Sum(d => d.ComputeBytes);
+
+    /// <summary>Per-device overheads, bytes.</summary>
+    public long OverheadBytes => Devices.Sum(d => d.OverheadBytes);
+
+    /// <summary>Everything, bytes.</summary>
+    public long TotalBytes => GpuBytes + HostBytes;
+
+    /// <summary>Estimates a model read from a GGUF file. <paramref name="split"/>: relative share of each GPU (llama.cpp's -ts); null = one GPU.</summary>
+    public static LlamaCppMemoryEstimate Create(GgufModel model, LlamaCppSettings settings, int gpuLayers = 0, IReadOnlyList<double>? split = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new LlamaCppModelCost(model).Estimate(settings, gpuLayers, split);
+    }
+}
+
+/// <summary>
+/// The parts of an estimate that do not depend on the settings (shape, weights), kept so a planner that tries
+/// many contexts and layer counts reads the tensor table once.
+/// </summary>
+public sealed class LlamaCppModelCost
+{
+    /// <summary>Reads shape and weights of a model.</summary>
+    public LlamaCppModelCost(GgufModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Model = model;
+        Shape = LlamaCppModelShape.From(model);
+        Weights = WeightsEstimate.From(model.GetTensors(), Shape.LayerCount);
+    }
+
+    public GgufModel Model { get; }
+
+    public LlamaCppModelShape Shape { get; }
+
+    public WeightsEstimate Weights { get; }
+
+    /// <summary>n_gpu_layers that offloads everything: block count + 1.</summary>
+    public int TotalLayers => Shape.LayerCount + 1;
+
+    /// <summary>Places layers as llama.cpp does (the last <paramref name="gpuLayers"/>, output first) and sums every buffer.</summary>
+    public LlamaCppMemoryEstimate Estimate(LlamaCppSettings settings, int gpuLayers, IReadOnlyList<double>? split = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var n = Shape.LayerCount;
+        gpuLayers = Math.Clamp(gpuLayers, 0, n + 1);
+        var kv = KvCacheEstimate.From(Shape, settings);
+        var compute = ComputeBufferEstimate.From(Shape, settings);
+        var shares = split is { Count: > 0 } ? split : [1.0];
+        var deviceCount = shares.Count;
+        var weights = new long[deviceCount];
+        var cache = new long[deviceCount];
+        var layers = new int[deviceCount];
+        var outputDevice = -1;
+
+        // llama.cpp: i_gpu_start = n_layer + 1 - ngl; layer il (il == n_layer is the output layer) goes to the first
+        // device whose cumulative share exceeds (il - i_gpu_start) / ngl.
+        var cumulative = new double[deviceCount];
+        var total = shares.Sum();
+        double acc = 0;
+        for (var d = 0; d < deviceCount; d++)
+        {
+            acc += total > 0 ? shares[d] / total : 1.0 / deviceCount;
+            cumulative[d] = acc;
+        }
+
+        var gpuStart = n + 1 - gpuLayers;
+        long hostWeights = Weights.InputBytes, hostKv = 0;
+        for (var il = 0; il <= n; il++)
+        {
+            var layerWeights = il < n ? Weights.LayerBytes[il] : Weights.OutputBytes;
+            var layerKv = il < n ? kv.LayerBytes(il) : 0;
+            if (il < gpuStart)
+            {
+                hostWeights += layerWeights;
+                hostKv += layerKv;
+                continue;
+            }
+
+            var at = (double)(il - gpuStart) / gpuLayers;
+            var device = 0;
+            while (device < deviceCount - 1 && at >= cumulative[device])
+            {
+                device++;
+            }
+
+            var experts = il < n && settings.ExpertsOnHost ? Weights.LayerExpertBytes[il] : 0;
+            hostWeights += experts;
+            weights[device] += layerWeights - experts;
+            cache[device] += layerKv;
+            layers[device]++;
+            if (il == n)
+            {
+                outputDevice = device;
+            }
+        }
+
+        var devices = new DeviceMemoryEstimate[deviceCount];
+        for (var d = 0; d < deviceCount; d++)
+        {
+            var used = layers[d] > 0;
+            devices[d] = new DeviceMemoryEstimate
+            {
+                Device = d,
+                Layers = layers[d],
+                WeightsBytes = weights[d],
+                KvCacheBytes = cache[d],
+                ComputeBytes = used ? compute.DeviceBytes(outputDevice == d) : 0,
+                OverheadBytes = used ? settings.DeviceOverheadBytes : 0,
+            };
+        }
+
+        // The host runs what is not offloaded; with everything offloaded it keeps only the input embeddings' scratch.
+        long ub = Math.Max(1, Math.Min(settings.UBatchSize, Math.Min(settings.BatchSize, settings.ContextLength)));
+        var hostCompute = gpuLayers == 0 ? compute.DeviceBytes(true)
+            : outputDevice < 0 ? compute.OutputStageBytes
+            : 2 * ub * 4 * Shape.EmbeddingLength;
+        return new LlamaCppMemoryEstimate
+        {
+            Settings = settings,
+            ContextLength = kv.Cells,
+            GpuLayers = gpuLayers,
+            TotalLayers = n + 1,
+            Devices = devices,
+            HostWeightsBytes = hostWeights,
+            HostKvCacheBytes = hostKv,
+            HostComputeBytes = hostCompute,
+            OutputBytes = compute.OutputBufferBytes,
+        };
+    }
+}

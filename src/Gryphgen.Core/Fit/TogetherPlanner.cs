@@ -1,0 +1,186 @@
+using Gryphgen.Core.Gguf;
+
+namespace Gryphgen.Core.Fit;
+
+/// <summary>What -Together maximises over the chosen set.</summary>
+public enum TogetherPreference
+{
+    /// <summary>Most parameters in total (then most models, then least memory).</summary>
+    Parameters,
+
+    /// <summary>Most models (then most parameters).</summary>
+    Count,
+
+    /// <summary>Most context tokens in total (then most parameters).</summary>
+    Context,
+}
+
+/// <summary>
+/// Chooses the models to load at once on the same GPU(s), each fully offloaded at its context, each in its own
+/// llama.cpp process (so each pays the per-GPU overhead; the headroom is left once). The search is exact over
+/// every subset for up to <see cref="ExactLimit"/> candidates; above that it is greedy by value per byte.
+/// </summary>
+public static class TogetherPlanner
+{
+    /// <summary>The most candidates searched exactly (2^20 subsets).</summary>
+    public const int ExactLimit = 20;
+
+    /// <summary>One model of a together-set: the bytes it needs on each GPU, its value for the preference and a tie-break.</summary>
+    public sealed record Candidate(IReadOnlyList<long> DeviceBytes, double Value, double TieBreak);
+
+    /// <summary>Plans every model alone, then picks the best set; returns one fit per model with Selected and Reason set.</summary>
+    public static IReadOnlyList<ModelFit> Plan(IReadOnlyList<GgufModel> models, LlamaCppSettings settings, FitTarget target, TogetherPreference prefer)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(target);
+        var alone = models.Select(m => FitPlanner.Plan(m, settings, target)).ToArray();
+        var candidates = new List<(int Index, Candidate C)>();
+        for (var i = 0; i < alone.Length; i++)
+        {
+            if (alone[i].Fit == FitKind.Full)
+            {
+                candidates.Add((i, ToCandidate(alone[i], prefer)));
+            }
+        }
+
+        var budgets = target.Gpus.Select(target.BudgetOf).ToArray();
+        var chosen = Choose(candidates.Select(c => c.C).ToArray(), budgets);
+        var chosenIndex = new HashSet<int>(chosen.Select(k => candidates[k].Index));
+        var used = new long[budgets.Length];
+        foreach (var i in chosenIndex)
+        {
+            var c = candidates.First(x => x.Index == i).C;
+            for (var d = 0; d < used.Length; d++)
+            {
+                used[d] += c.DeviceBytes[d];
+            }
+        }
+
+        var left = budgets.Select((b, d) => b - used[d]).ToArray();
+        var names = chosenIndex.Select(i => alone[i].Model.Name).ToArray();
+        var result = new List<ModelFit>();
+        for (var i = 0; i < alone.Length; i++)
+        {
+            var fit = alone[i];
+            var freeAfter = target.Gpus.Sum(g => g.FreeBytes) - used.Sum();
+            if (chosenIndex.Contains(i))
+            {
+                var others = names.Where(n => n != fit.Model.Name).ToArray();
+                var reason = others.Length == 0
+                    ? $"Chosen alone: no other model fits beside it on {target.Name} at its context."
+                    : $"Chosen to load together with {string.Join(", ", others)} on {target.Name}; {Bytes.Format(left.Sum())} of the budget stays free.";
+                result.Add(fit with { Selected = true, Reason = reason, FreeAfterBytes = freeAfter });
+            }
+            else
+            {
+                string reason;
+                if (fit.Fit != FitKind.Full)
+                {
+                    reason = $"Left out: it does not fit fully on {target.Name} even alone ({fit.Fit}, {fit.GpuLayers} of {fit.TotalLayers} layers).";
+                }
+                else
+                {
+                    var need = candidates.First(x => x.Index == i).C.DeviceBytes.Sum();
+                    reason = $"Left out: it needs {Bytes.Format(need)} but only {Bytes.Format(left.Sum())} stays free beside the chosen set ({string.Join(", ", names)}), which {Describe(prefer)}.";
+                }
+
+                result.Add(fit with { Selected = false, Reason = reason });
+            }
+        }
+
+        return result.OrderByDescending(f => f.Selected == true).ThenBy(f => f.Fit).ThenByDescending(f => f.Model.ParameterCount).ToArray();
+    }
+
+    /// <summary>
+    /// The indices of the best subset of <paramref name="candidates"/> whose bytes on every GPU stay within
+    /// <paramref name="budgets"/>: highest total Value, then TieBreak, then fewest bytes. Exact up to <see cref="ExactLimit"/>.
+    /// </summary>
+    public static IReadOnlyList<int> Choose(IReadOnlyList<Candidate> candidates, IReadOnlyList<long> budgets)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(budgets);
+        var n = candidates.Count;
+        if (n > ExactLimit)
+        {
+            return Greedy(candidates, budgets);
+        }
+
+        var best = 0;
+        (double V, double T, long B) bestScore = (0, 0, 0);
+        var sums = new long[budgets.Count];
+        for (var mask = 1; mask < 1 << n; mask++)
+        {
+            Array.Clear(sums);
+            double v = 0, t = 0;
+            long bytes = 0;
+            var ok = true;
+            for (var i = 0; i < n && ok; i++)
+            {
+                if ((mask & (1 << i)) == 0)
+                {
+                    continue;
+                }
+
+                v += candidates[i].Value;
+                t += candidates[i].TieBreak;
+                for (var d = 0; d < sums.Length; d++)
+                {
+                    sums[d] += candidates[i].DeviceBytes[d];
+                    bytes += candidates[i].DeviceBytes[d];
+                    ok &= sums[d] <= budgets[d];
+                }
+            }
+
+            if (ok && Better((v, t, bytes), bestScore, best == 0))
+            {
+                best = mask;
+                bestScore = (v, t, bytes);
+            }
+        }
+
+        return Enumerable.Range(0, n).Where(i => (best & (1 << i)) != 0).ToArray();
+    }
+
+    private static bool Better((double V, double T, long B) a, (double V, double T, long B) b, bool bIsEmpty) =>
+        bIsEmpty || a.V > b.V || (a.V == b.V && (a.T > b.T || (a.T == b.T && a.B < b.B)));
+
+    private static int[] Greedy(IReadOnlyList<Candidate> candidates, IReadOnlyList<long> budgets)
+    {
+        var sums = new long[budgets.Count];
+        var chosen = new List<int>();
+        foreach (var i in Enumerable.Range(0, candidates.Count).OrderByDescending(i => candidates[i].Value / Math.Max(1, candidates[i].DeviceBytes.Sum())))
+        {
+            var c = candidates[i];
+            if (Enumerable.Range(0, sums.Length).All(d => sums[d] + c.DeviceBytes[d] <= budgets[d]))
+            {
+                for (var d = 0; d < sums.Length; d++)
+                {
+                    sums[d] += c.DeviceBytes[d];
+                }
+
+                chosen.Add(i);
+            }
+        }
+
+        return chosen.ToArray();
+    }
+
+    private static Candidate ToCandidate(ModelFit fit, TogetherPreference prefer)
+    {
+        var bytes = fit.Estimate.Devices.Select(d => d.TotalBytes).ToArray();
+        double parameters = fit.Model.ParameterCount;
+        return prefer switch
+        {
+            TogetherPreference.Count => new Candidate(bytes, 1, parameters),
+            TogetherPreference.Context => new Candidate(bytes, fit.ContextLength, parameters),
+            _ => new Candidate(bytes, parameters, 1),
+        };
+    }
+
+    private static string Describe(TogetherPreference prefer) => prefer switch
+    {
+        TogetherPreference.Count => "holds the most models",
+        TogetherPreference.Context => "holds the most context",
+        _ => "holds the most parameters",
+    };
+}

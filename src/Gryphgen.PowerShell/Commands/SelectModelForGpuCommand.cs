@@ -1,0 +1,247 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Gryphgen.Core;
+using Gryphgen.Core.Fit;
+using Gryphgen.Core.Gguf;
+using Gryphgen.Core.Gpu;
+
+namespace Gryphgen.PowerShell.Commands;
+
+/// <summary>
+/// Tells which GGUF models run on a GPU and how: fully, partly offloaded or on the CPU, with which context and
+/// which llama.cpp / Ollama settings. Binds parameters, gathers the models of the whole pipeline, and writes what
+/// Gryphgen.Core's <see cref="FitPlanner"/> and <see cref="TogetherPlanner"/> decide, best first.
+/// </summary>
+[Cmdlet(VerbsCommon.Select, "ModelForGpu", DefaultParameterSetName = "Query")]
+[OutputType(typeof(ModelFit))]
+public sealed class SelectModelForGpuCommand : GryphCmdlet
+{
+    private readonly List<GgufModel> _models = [];
+
+    [Parameter(ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public GgufModel[]? Model { get; set; }
+
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Path { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = "Gpu")]
+    [ValidateNotNullOrEmpty]
+    public GpuStatus[]? Gpu { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = "GpuName")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(GpuNameCompleter))]
+    public string[]? GpuName { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = "Memory")]
+    [ValidateNotNullOrEmpty]
+    [ValidateRange(1, long.MaxValue)]
+    public long[]? MemoryBytes { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int ContextLength { get; set; } = 4096;
+
+    [Parameter]
+    public SwitchParameter MaxContext { get; set; }
+
+    [Parameter]
+    public KvCacheType CacheType { get; set; } = KvCacheType.F16;
+
+    [Parameter]
+    public SwitchParameter FlashAttention { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int BatchSize { get; set; } = 2048;
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int UBatchSize { get; set; } = 512;
+
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int Parallel { get; set; } = 1;
+
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long HeadroomBytes { get; set; } = FitTarget.GiB;
+
+    [Parameter]
+    [ValidateRange(1.0, 100.0)]
+    public double UsablePercent { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long OverheadBytes { get; set; } = 400 * LlamaCppSettings.MiB;
+
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long HostMemoryBytes { get; set; }
+
+    [Parameter]
+    public SwitchParameter Together { get; set; }
+
+    [Parameter]
+    public TogetherPreference Prefer { get; set; } = TogetherPreference.Parameters;
+
+    protected override void ProcessRecord()
+    {
+        if (Model is not null)
+        {
+            _models.AddRange(Model);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        foreach (var path in Path ?? [])
+        {
+            var resolved = GetUnresolvedProviderPathFromPSPath(path);
+            try
+            {
+                _models.Add(new GgufModel([GgufHeaderReader.Read(resolved)]));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GgufFormatException)
+            {
+                WriteItemError(ex, "GgufReadFailed", ErrorCategory.ReadError, resolved);
+            }
+        }
+
+        if (_models.Count == 0)
+        {
+            return;
+        }
+
+        var target = new FitTarget
+        {
+            Gpus = ResolveTargets(),
+            HeadroomBytes = HeadroomBytes,
+            UsablePercent = MyInvocation.BoundParameters.ContainsKey(nameof(UsablePercent)) ? UsablePercent : null,
+            HostAvailableBytes = MyInvocation.BoundParameters.ContainsKey(nameof(HostMemoryBytes)) ? HostMemoryBytes : HostMemory.Available(),
+        };
+        var flash = FlashAttention.IsPresent;
+        if (CacheType is not (KvCacheType.F16 or KvCacheType.BF16) && !flash)
+        {
+            WriteWarning($"llama.cpp needs flash attention for a quantised V cache ({KvCacheTypes.CommandLineName(CacheType)}); planning with -FlashAttention.");
+            flash = true;
+        }
+
+        var settings = new LlamaCppSettings
+        {
+            ContextLength = ContextLength,
+            CacheTypeK = CacheType,
+            CacheTypeV = CacheType,
+            FlashAttention = flash,
+            BatchSize = BatchSize,
+            UBatchSize = UBatchSize,
+            Parallel = Parallel,
+            DeviceOverheadBytes = OverheadBytes,
+        };
+
+        var usable = new List<GgufModel>();
+        foreach (var model in _models)
+        {
+            if (model.Kind != GgufModelKind.Model)
+            {
+                // Vocabularies, projectors and adapters sit beside models in every store; they are not run alone.
+                WriteVerbose($"Skipping '{model.Name}' ({model.Path}): a {model.Kind} file, not a model.");
+                continue;
+            }
+
+            if (model.BlockCount is null || model.EmbeddingLength is null || model.TensorCount == 0)
+            {
+                WriteItemError(new GryphgenException("ModelNotEstimable", GryphgenErrorKind.InvalidData,
+                    $"'{model.Name}' has no tensors or no block_count / embedding_length (a vocabulary-only or adapter file?), so its memory cannot be estimated.", model.Path),
+                    "ModelNotEstimable", ErrorCategory.InvalidData, model.Path);
+                continue;
+            }
+
+            usable.Add(model);
+        }
+
+        if (Together)
+        {
+            WriteObject(TogetherPlanner.Plan(usable, settings, target, Prefer), enumerateCollection: true);
+            return;
+        }
+
+        var fits = new List<ModelFit>();
+        foreach (var model in usable)
+        {
+            CancellationToken.ThrowIfCancellationRequested();
+            fits.Add(FitPlanner.Plan(new LlamaCppModelCost(model), settings, target, MaxContext));
+        }
+
+        WriteObject(fits.OrderBy(f => f.Fit).ThenByDescending(f => (double)f.GpuLayers / f.TotalLayers)
+            .ThenByDescending(f => f.Model.ParameterCount).ThenBy(f => f.Model.Name, StringComparer.OrdinalIgnoreCase), enumerateCollection: true);
+    }
+
+    private GpuTarget[] ResolveTargets()
+    {
+        switch (ParameterSetName)
+        {
+            case "GpuName":
+                return GpuName!.Select(name => GpuCatalog.Find(name) ?? throw Terminate(new GryphgenException("GpuNameUnknown", GryphgenErrorKind.InvalidArgument,
+                    $"'{name}' is not in the GPU catalogue. Known: {string.Join(", ", GpuCatalog.Entries.Select(e => e.Name))}. Or give the memory with -MemoryBytes.", name))).ToArray();
+            case "Memory":
+                return MemoryBytes!.Select((b, i) => new GpuTarget { Name = $"{b / (double)FitTarget.GiB:0.#} GiB" + (MemoryBytes!.Length > 1 ? $" #{i}" : ""), TotalBytes = b, FreeBytes = b }).ToArray();
+            case "Gpu":
+                return Gpu!.Select(FromStatus).ToArray();
+            default:
+                IReadOnlyList<GpuStatus> found;
+                try
+                {
+                    found = GpuStatusReader.Query(GpuSource.Auto, CancellationToken);
+                }
+                catch (Exception ex) when (ex is GpuNotFoundException or GpuToolException)
+                {
+                    throw Terminate(Missing(ex.Message));
+                }
+
+                return found.Count == 0 ? throw Terminate(Missing("No GPU reported.")) : found.Select(FromStatus).ToArray();
+        }
+    }
+
+    private static GryphgenException Missing(string why) => new("GpuTargetMissing", GryphgenErrorKind.ResourceUnavailable,
+        $"No GPU to plan for ({why.TrimEnd('.')}). Name a card with -GpuName 'RTX 4090', give its memory with -MemoryBytes 16GB, or pass -Gpu (Get-GpuStatus) from a machine that has one.");
+
+    private PipelineStoppedException Terminate(GryphgenException ex)
+    {
+        ThrowGryphError(ex);
+        return new PipelineStoppedException();
+    }
+
+    private GpuTarget FromStatus(GpuStatus gpu)
+    {
+        var total = gpu.MemoryTotal ?? 0;
+        var free = gpu.MemoryFree ?? (gpu.MemoryTotal is { } t && gpu.MemoryUsed is { } u ? t - u : (long?)null);
+        if (free is null || total <= 0)
+        {
+            throw Terminate(new GryphgenException("GpuMemoryUnknown", GryphgenErrorKind.InvalidData,
+                $"GPU {gpu.Index} ({gpu.Name}) does not report its memory; plan with -MemoryBytes instead.", gpu.Name));
+        }
+
+        return new GpuTarget { Name = $"GPU {gpu.Index}: {gpu.Name}", TotalBytes = total, FreeBytes = free.Value };
+    }
+}
+
+/// <summary>Tab completion for -GpuName: the catalogue's names, quoted.</summary>
+public sealed class GpuNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var word = (wordToComplete ?? "").Trim('\'', '"');
+        foreach (var entry in GpuCatalog.Entries)
+        {
+            if (entry.Name.StartsWith(word, StringComparison.OrdinalIgnoreCase) || entry.Name.Contains(word, StringComparison.OrdinalIgnoreCase))
+            {
+                var tip = entry.IsUnifiedMemory ? $"{entry.Name}: unified memory, {entry.FreeBytes / (double)FitTarget.GiB:0.#} GiB usable by the GPU" : $"{entry.Name}: {entry.TotalBytes / (double)FitTarget.GiB:0.#} GiB";
+                yield return new CompletionResult("'" + entry.Name + "'", entry.Name, CompletionResultType.ParameterValue, tip);
+            }
+        }
+    }
+}

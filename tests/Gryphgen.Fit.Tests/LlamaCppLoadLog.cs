@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using LLama.Extensions;
+using LLama.Common;
+using LLama.Native;
+
+namespace Gryphgen.Fit.Tests;
+
+/// <summary>The buffer sizes llama.cpp printed while loading one model and creating one context, in bytes.</summary>
+internal sealed record LlamaCppBuffers(long Model, long Kv, long Output, long Compute, IReadOnlyList<string> Lines, IReadOnlyDictionary<string, long> ByBuffer)
+{
+    /// <summary>Bytes of one kind ("model", "KV", "output", "compute") on backends whose name starts with <paramref name="backend"/> ("CUDA0", "CPU").</summary>
+    public long Of(string backend, string kind) =>
+        ByBuffer.Where(p => p.Key.StartsWith(backend, StringComparison.Ordinal) && p.Key.EndsWith(" " + kind, StringComparison.Ordinal)).Sum(p => p.Value);
+
+    public long Total => Model + Kv + Output + Compute;
+}
+
+/// <summary>
+/// Loads a GGUF file with llama.cpp (LLamaSharp's CPU backend) and captures its log lines "model buffer size",
+/// "KV buffer size" / "KV self size", "output buffer size" and "compute buffer size". CPU only, memory-mapped,
+/// no decode: a sparse file is mapped and never read.
+/// </summary>
+internal static partial class LlamaCppLoadLog
+{
+    private static readonly Lock Gate = new();
+    private static readonly List<string> Captured = new();
+    private static bool _configured;
+
+    [GeneratedRegex(@"^(?<what>.*?)\s+(?<kind>model buffer size|KV buffer size|output buffer size|compute buffer size)\s*=\s*(?<mib>[0-9.]+) MiB", RegexOptions.CultureInvariant)]
+    private static partial Regex BufferLine();
+
+    private static void Configure()
+    {
+        if (_configured)
+        {
+            return;
+        }
+
+        // GRYPH_LLAMA_LIBRARY: a libllama.so built from the llama.cpp commit LLamaSharp 0.30.0 binds (e.g. a CUDA
+        // build on a GPU machine); unset, LLamaSharp.Backend.Cpu's library is used.
+        if (Environment.GetEnvironmentVariable("GRYPH_LLAMA_LIBRARY") is { Length: > 0 } library)
+        {
+            NativeLibraryConfig.All.WithLibrary(library, null);
+        }
+
+        NativeLibraryConfig.All.WithLogCallback((level, message) =>
+        {
+            lock (Captured)
+            {
+                Captured.Add(message.TrimEnd());
+            }
+        });
+        _configured = true;
+    }
+
+    public static LlamaCppBuffers Measure(string path, uint context, GGMLType cacheType = GGMLType.GGML_TYPE_F16, bool flashAttention = false, uint batch = 2048, uint ubatch = 512, uint seqMax = 1, int gpuLayers = 0)
+    {
+        lock (Gate)
+        {
+            Configure();
+            lock (Captured)
+            {
+                Captured.Clear();
+            }
+
+            var p = new ModelParams(path)
+            {
+                ContextSize = context,
+                BatchSize = batch,
+                UBatchSize = ubatch,
+                SeqMax = seqMax,
+                TypeK = cacheType,
+                TypeV = cacheType,
+                FlashAttention = flashAttention,
+                GpuLayerCount = gpuLayers,
+                Threads = 1,
+            };
+            // Memory-mapped and without CPU_REPACK buffers: a sparse file is then mapped and never read, and the
+            // model buffer is the tensor data as stored, which is what a GPU backend gets.
+            p.LoadMode = LLamaLoadMode.MemoryMap;
+            using (p.ToLlamaModelParams(out var nativeModel))
+            {
+                nativeModel.use_extra_bufts = false;
+                using var handle = SafeLlamaModelHandle.LoadFromFile(path, nativeModel);
+                p.ToLlamaContextParams(out var nativeContext);
+                using var ctx = SafeLLamaContextHandle.Create(handle, nativeContext);
+            }
+
+            string[] lines;
+            lock (Captured)
+            {
+                lines = Captured.ToArray();
+            }
+
+            long model = 0, kv = 0, output = 0, compute = 0;
+            var byBuffer = new Dictionary<string, long>(StringComparer.Ordinal);
+            var kept = new List<string>();
+            foreach (var line in lines)
+            {
+                var m = BufferLine().Match(line);
+                if (!m.Success)
+                {
+                    if (line.Contains("buffer size", StringComparison.Ordinal) || line.Contains("n_ctx", StringComparison.Ordinal) || line.Contains("cache", StringComparison.Ordinal) || line.Contains("layer", StringComparison.Ordinal))
+                    {
+                        kept.Add(line);
+                    }
+
+                    continue;
+                }
+
+                kept.Add(line);
+                var bytes = (long)Math.Round(double.Parse(m.Groups["mib"].Value, CultureInfo.InvariantCulture) * 1024 * 1024);
+                var backend = m.Groups["what"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+                var key = backend + " " + m.Groups["kind"].Value.Split(' ')[0];
+                byBuffer[key] = byBuffer.GetValueOrDefault(key) + bytes;
+                switch (m.Groups["kind"].Value)
+                {
+                    case "model buffer size": model += bytes; break;
+                    case "KV buffer size": kv += bytes; break;
+                    case "output buffer size": output += bytes; break;
+                    default: compute += bytes; break;
+                }
+            }
+
+            return new LlamaCppBuffers(model, kv, output, compute, kept, byBuffer);
+        }
+    }
+}

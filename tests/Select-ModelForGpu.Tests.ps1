@@ -1,0 +1,102 @@
+# Select-ModelForGpu as a user meets it: the built module, the shared GGUF files and sparse models shaped like
+# real ones (written with the module's own GGUF writer: header and tensor table, the data left as a hole).
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+    $script:GgufFolder = Join-Path $SharedTestData 'gguf'
+    $script:ModelFolder = Join-Path ([IO.Path]::GetTempPath()) ("gryph-select-" + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory -Path $ModelFolder | Out-Null
+    foreach ($preset in 'DenseLlama8B', 'SlidingWindow7B', 'SmallMoe') {
+        [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.GgufModelShape]::$preset, (Join-Path $ModelFolder "$preset.gguf"))
+    }
+}
+
+AfterAll {
+    Remove-Item -Recurse -Force $ModelFolder -ErrorAction SilentlyContinue
+}
+
+Describe 'Select-ModelForGpu' {
+    It 'plans the shared tiny model on an RTX 4090 and skips vocabulary-only files' -Skip:$SkipSharedTestData {
+        $fits = @(Find-GgufModel $GgufFolder | Select-ModelForGpu -GpuName 'RTX 4090')
+        $fits | Should -HaveCount 1
+        $fits[0] | Should -BeOfType ([Gryphgen.Core.Fit.ModelFit])
+        $fits[0].Model.Name | Should -Be 'LLaMA v2'
+        $fits[0].Fit | Should -Be 'Full'
+        $fits[0].GpuLayers | Should -Be 2
+        $fits[0].TotalLayers | Should -Be 2
+        $fits[0].Gpu | Should -Be 'RTX 4090'
+        $fits[0].LlamaCppArguments | Should -Be '-ngl 2 -c 4096 -fa off'
+        $fits[0].OllamaOptions['num_ctx'] | Should -Be 4096
+    }
+
+    It 'plans for -MemoryBytes 16GB best first, with a breakdown and a reason' {
+        $fits = @(Find-GgufModel $ModelFolder | Select-ModelForGpu -MemoryBytes 16GB -ContextLength 8192)
+        $fits | Should -HaveCount 3
+        $fits.Fit | Should -Be @('Full', 'Full', 'Full')
+        $fits[0].Model.Name | Should -BeLike 'Meta Llama 3 8B*'
+        $fits[0].LlamaCppArguments | Should -Be '-ngl 33 -c 8192 -fa off'
+        $fits[0].Breakdown.WeightsBytes | Should -BeGreaterThan 4.5GB
+        $fits[0].Breakdown.KvCacheBytes | Should -Be 1GB
+        $fits[0].EstimatedGpuBytes + $fits[0].FreeAfterBytes | Should -Be 16GB
+        $fits[0].Reason | Should -BeLike 'Fits entirely on 16 GiB at 8192 tokens*'
+    }
+
+    It 'offloads part of a model that does not fit, and orders it after the full fits' {
+        $fits = @(Find-GgufModel $ModelFolder | Select-ModelForGpu -MemoryBytes 6GB -ContextLength 8192)
+        $fits.Fit | Should -Be @('Full', 'Partial', 'Partial')
+        $fits[1].GpuLayers | Should -BeLessThan $fits[1].TotalLayers
+        $fits[1].Reason | Should -BeLike 'Only * layers fit*'
+    }
+
+    It 'finds the largest context that fits fully with -MaxContext' {
+        $fit = Find-GgufModel $ModelFolder -Name 'Mistral*' | Select-ModelForGpu -MemoryBytes 6GB -MaxContext -CacheType q8_0 -FlashAttention
+        $fit.Fit | Should -Be 'Full'
+        $fit.ContextLength | Should -Be $fit.MaxContextLength
+        $fit.ContextLength % 256 | Should -Be 0
+        $fit.LlamaCppArguments | Should -Be "-ngl 33 -c $($fit.ContextLength) -ctk q8_0 -ctv q8_0 -fa on"
+        $more = Find-GgufModel $ModelFolder -Name 'Mistral*' | Select-ModelForGpu -MemoryBytes 6GB -ContextLength ($fit.ContextLength + 256) -CacheType q8_0 -FlashAttention
+        $more.Fit | Should -Be 'Partial'
+    }
+
+    It 'chooses models to load together with -Together and says why the others are left out' {
+        $fits = @(Find-GgufModel $ModelFolder | Select-ModelForGpu -MemoryBytes 12GB -Together)
+        ($fits | Where-Object Selected).Model.Name | Should -HaveCount 2
+        $left = $fits | Where-Object Selected -EQ $false
+        $left.Model.Name | Should -BeLike 'Small MoE*'
+        $left.Reason | Should -BeLike 'Left out: it needs*'
+        $count = @(Find-GgufModel $ModelFolder | Select-ModelForGpu -MemoryBytes 6GB -Together -Prefer Count | Where-Object Selected)
+        $count.Model.Name | Should -HaveCount 1
+    }
+
+    It 'fails with GpuTargetMissing when there is no GPU and no target' -Skip:(Test-Path /dev/nvidia0) {
+        { Find-GgufModel $ModelFolder | Select-ModelForGpu -ErrorAction Stop } |
+            Should -Throw -ErrorId 'GpuTargetMissing,Gryphgen.PowerShell.Commands.SelectModelForGpuCommand'
+        $err = $null
+        try { Find-GgufModel $ModelFolder | Select-ModelForGpu -ErrorAction Stop } catch { $err = $_ }
+        $err.Exception.Message | Should -BeLike '*-GpuName*-MemoryBytes*-Gpu*'
+    }
+
+    It 'rejects an unknown card with the catalogue in the message, and completes card names' {
+        { Find-GgufModel $ModelFolder | Select-ModelForGpu -GpuName 'RTX 9999' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'GpuNameUnknown,Gryphgen.PowerShell.Commands.SelectModelForGpuCommand'
+        $line = "Select-ModelForGpu -GpuName 'RTX 40"
+        $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $completion.CompletionMatches.CompletionText | Should -Contain "'RTX 4090'"
+    }
+
+    It 'reads -Path and plans with GpuStatus objects passed to -Gpu, split across two GPUs' {
+        $gpus = 0, 1 | ForEach-Object { [Gryphgen.Core.Gpu.GpuStatus]@{ Index = $_; Name = 'Test GPU'; MemoryTotal = 4GB; MemoryUsed = 1GB; MemoryFree = 3GB } }
+        $fit = Select-ModelForGpu -Path (Join-Path $ModelFolder 'DenseLlama8B.gguf') -Gpu $gpus
+        $fit.Devices | Should -HaveCount 2
+        ($fit.Devices | Measure-Object Layers -Sum).Sum | Should -Be $fit.GpuLayers
+        $fit.Devices | ForEach-Object { $_.GpuBytes | Should -BeLessOrEqual $_.BudgetBytes }
+        $fit.LlamaCppArguments | Should -BeLike '*-ts 2048,2048'
+    }
+
+    It 'runs the example script that replaces find_gpu_models.sh' {
+        $fits = @(& (Join-Path $RepositoryRoot 'examples/find_gpu_models.ps1') -Path $ModelFolder -GpuName 'RTX 4080' -ModuleManifest $ModuleManifest)
+        $fits | Should -HaveCount 3
+        $fits | ForEach-Object { $_.Gpu | Should -Be 'RTX 4080' }
+        $small = @(& (Join-Path $RepositoryRoot 'examples/find_gpu_models.ps1') -Path $ModelFolder -MaxSize 1GB -MemoryBytes 16GB -ModuleManifest $ModuleManifest)
+        $small.Model.Name | Should -BeLike 'Small MoE*'
+    }
+}
