@@ -13,6 +13,7 @@
     FormatsToProcess     = @(
         'Gryphgen.Messaging.Format.ps1xml'
         'Gryphgen.Gguf.Format.ps1xml'
+        'Gryphgen.Agents.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'New-GryphPipe'
@@ -21,6 +22,10 @@
         'Send-GryphMessage'
         'Receive-GryphMessage'
         'Find-GgufModel'
+        'Start-GryphAgent'
+        'Get-GryphAgent'
+        'Stop-GryphAgent'
+        'Invoke-GryphChat'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
