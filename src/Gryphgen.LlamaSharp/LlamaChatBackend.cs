@@ -21,9 +21,24 @@ public sealed class LlamaChatBackend : IChatBackend
     private readonly ModelParams _parameters;
     private readonly LLamaWeights _weights;
 
+    // llama.cpp logs every load step to stderr; the agent has its own log, so llama.cpp's stays quiet.
+    // The delegate is kept in a static field so the native side never calls a collected one.
+    private static readonly LLama.Native.NativeLogConfig.LLamaLogCallback QuietLog = (_, _) => { };
+    private static readonly object LogGate = new();
+    private static bool _logSilenced;
+
     public LlamaChatBackend(LocalModelOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        lock (LogGate)
+        {
+            if (!_logSilenced)
+            {
+                LLama.Native.NativeLogConfig.llama_log_set(QuietLog);
+                _logSilenced = true;
+            }
+        }
+
         _options = options;
         _parameters = new ModelParams(options.ModelPath)
         {
