@@ -274,8 +274,8 @@ public sealed class GryphAgent : IDisposable
         }
 
         metadata[MetaLatencyMs] = Stopwatch.GetElapsedTime(started).TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
+        Interlocked.Increment(ref _messagesHandled); // before the reply, so a peer that has the reply sees the count
         Reply(message, content, metadata);
-        Interlocked.Increment(ref _messagesHandled);
         Volatile.Write(ref _inFlight, null);
     }
 
