@@ -21,13 +21,14 @@ internal sealed class LlamaCompanion : AssemblyLoadContext
     private static readonly object Gate = new();
     private static LlamaCompanion? _loaded;
     private readonly string _folder;
-    private readonly string _nativeFolder;
+    private readonly IReadOnlyList<string> _nativeCandidates;
+    private string? _nativeFolder;
 
     private LlamaCompanion(string folder)
         : base("Gryphgen.LlamaSharp", isCollectible: false)
     {
         _folder = folder;
-        _nativeFolder = ChooseNativeFolder(Path.Combine(folder, "runtimes", "linux-x64", "native"));
+        _nativeCandidates = NativeCandidates(Path.Combine(folder, "runtimes", "linux-x64", "native"));
     }
 
     /// <summary>The companion folder: llama/ beside Gryphgen.PowerShell.dll, or $env:GRYPHGEN_LLAMA_DIR.</summary>
@@ -35,9 +36,6 @@ internal sealed class LlamaCompanion : AssemblyLoadContext
         Environment.GetEnvironmentVariable("GRYPHGEN_LLAMA_DIR") is { Length: > 0 } custom
             ? custom
             : Path.Combine(Path.GetDirectoryName(typeof(LlamaCompanion).Assembly.Location)!, FolderName);
-
-    public static string NativeVariant(string folder) =>
-        Path.GetFileName(ChooseNativeFolder(Path.Combine(folder, "runtimes", "linux-x64", "native")));
 
     /// <summary>Creates the backend for <paramref name="options"/> (the model loads here: call it on the agent's thread).</summary>
     public static IChatBackend CreateBackend(LocalModelOptions options)
@@ -80,7 +78,8 @@ internal sealed class LlamaCompanion : AssemblyLoadContext
         }
     }
 
-    private static string ChooseNativeFolder(string native)
+    /// <summary>The native folders to try, best first: GPU builds, then the CPU builds this processor runs.</summary>
+    private static List<string> NativeCandidates(string native)
     {
         var preferences = new List<string> { "cuda12", "vulkan" };
         if (Avx512F.IsSupported)
@@ -100,16 +99,8 @@ internal sealed class LlamaCompanion : AssemblyLoadContext
 
         preferences.Add("noavx");
         preferences.Add(string.Empty);
-        foreach (var variant in preferences)
-        {
-            var folder = variant.Length == 0 ? native : Path.Combine(native, variant);
-            if (File.Exists(Path.Combine(folder, "libllama.so")))
-            {
-                return folder;
-            }
-        }
-
-        return native;
+        return preferences.Select(v => v.Length == 0 ? native : Path.Combine(native, v))
+            .Where(f => File.Exists(Path.Combine(f, "libllama.so"))).ToList();
     }
 
     protected override Assembly? Load(AssemblyName assemblyName)
@@ -126,8 +117,25 @@ internal sealed class LlamaCompanion : AssemblyLoadContext
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
     {
         var name = Path.GetFileNameWithoutExtension(unmanagedDllName);
-        var file = Path.Combine(_nativeFolder, (name.StartsWith("lib", StringComparison.Ordinal) ? name : "lib" + name) + ".so");
-        // RUNPATH $ORIGIN in libllama.so finds libggml*.so beside it.
-        return File.Exists(file) ? NativeLibrary.Load(file) : IntPtr.Zero;
+        var file = (name.StartsWith("lib", StringComparison.Ordinal) ? name : "lib" + name) + ".so";
+        lock (Gate)
+        {
+            if (_nativeFolder is null)
+            {
+                // The first variant whose libllama.so loads wins (a cuda12 build fails to load without the CUDA
+                // runtime, and the CPU build is used instead); RUNPATH $ORIGIN finds libggml*.so beside it.
+                foreach (var folder in _nativeCandidates)
+                {
+                    if (NativeLibrary.TryLoad(Path.Combine(folder, "libllama.so"), out _))
+                    {
+                        _nativeFolder = folder;
+                        break;
+                    }
+                }
+            }
+        }
+
+        var path = _nativeFolder is null ? null : Path.Combine(_nativeFolder, file);
+        return path is not null && File.Exists(path) ? NativeLibrary.Load(path) : IntPtr.Zero;
     }
 }
