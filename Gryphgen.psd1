@@ -15,6 +15,7 @@
         'Gryphgen.Gguf.Format.ps1xml'
         'Gryphgen.Gpu.Format.ps1xml'
         'Gryphgen.Fit.Format.ps1xml'
+        'Gryphgen.Agents.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'New-GryphPipe'
@@ -25,6 +26,10 @@
         'Find-GgufModel'
         'Get-GpuStatus'
         'Select-ModelForGpu'
+        'Start-GryphAgent'
+        'Get-GryphAgent'
+        'Stop-GryphAgent'
+        'Invoke-GryphChat'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -99,8 +99,21 @@ function Invoke-BuildTask {
         Copy-Item -Destination $ModuleOutput
     Copy-Item (Join-Path $RepositoryRoot 'Gryphgen.psd1') $ModuleOutput
     Copy-Item (Join-Path $RepositoryRoot 'module/*') $ModuleOutput -Recurse
+    Copy-LlamaCompanion
     Invoke-DocsTask
     Write-Host "Build: module laid out in $ModuleOutput"
+}
+
+function Copy-LlamaCompanion {
+    # The optional in-process llama.cpp backend (issue 7): Gryphgen.LlamaSharp.dll, LLamaSharp and its managed
+    # dependencies, and the linux-x64 native libraries go to <module>/llama/, loaded only on first -ModelPath use.
+    # Gryphgen.Core.dll stays out: the companion shares the module's copy.
+    $source = Join-Path $RepositoryRoot "src/Gryphgen.LlamaSharp/bin/$Configuration/net8.0"
+    $destination = Join-Path $ModuleOutput 'llama'
+    New-Item -ItemType Directory -Force -Path $destination | Out-Null
+    Get-ChildItem $source -File | Where-Object { $_.Extension -in '.dll', '.json' -and $_.Name -ne 'Gryphgen.Core.dll' } |
+        Copy-Item -Destination $destination
+    Copy-Item (Join-Path $source 'runtimes') $destination -Recurse
 }
 
 function Read-TrxCounts {

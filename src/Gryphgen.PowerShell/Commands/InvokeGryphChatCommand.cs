@@ -1,0 +1,73 @@
+using System.Management.Automation;
+using Gryphgen.Core;
+using Gryphgen.Core.Agents;
+using Gryphgen.Core.Fifo;
+
+namespace Gryphgen.PowerShell.Commands;
+
+/// <summary>
+/// Runs a conversation between agent endpoints and emits each line as it happens. The chat sends from a
+/// temporary endpoint chat-&lt;id&gt; that it creates and removes, also on Ctrl+C.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "GryphChat")]
+[OutputType(typeof(ChatTranscriptEntry))]
+public sealed class InvokeGryphChatCommand : MessagingCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string[] Participants { get; set; } = [];
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [AllowEmptyString]
+    public string Opening { get; set; } = string.Empty;
+
+    [Parameter]
+    [ValidateRange(1, 10000)]
+    public int Rounds { get; set; } = 3;
+
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double TimeoutSeconds { get; set; } = 120;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Transcript { get; set; }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var directory = PipeDirectory.Ensure(PipeDirectoryPath, AllowShared);
+            foreach (var participant in Participants)
+            {
+                var path = PipeDirectory.EndpointPath(directory, participant);
+                if (UnixFileStatus.OfPath(path) is null)
+                {
+                    ThrowGryphError(new GryphgenException("GryphChatParticipantNotFound", GryphgenErrorKind.NotFound,
+                        $"No endpoint '{participant}' in {directory}. Start an agent for it with Start-GryphAgent -Name {participant}.", participant));
+                }
+            }
+
+            var options = new ChatConversationOptions
+            {
+                Participants = Participants,
+                Opening = Opening,
+                Rounds = Rounds,
+                PipeDirectory = directory,
+                AllowShared = AllowShared,
+                ReplyTimeout = TimeSpan.FromSeconds(TimeoutSeconds),
+                TranscriptPath = Transcript is null ? null : GetUnresolvedProviderPathFromPSPath(Transcript),
+                Log = Log,
+            };
+            ChatConversation.Run(options, WriteObject, CancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (GryphgenException ex)
+        {
+            WriteGryphError(ex);
+        }
+    }
+}
