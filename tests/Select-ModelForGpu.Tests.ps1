@@ -67,6 +67,14 @@ Describe 'Select-ModelForGpu' {
         $count.Model.Name | Should -HaveCount 1
     }
 
+    It 'keeps MoE experts on the host with -CpuMoe' {
+        $all = Find-GgufModel $ModelFolder -Name 'Small MoE*' | Select-ModelForGpu -MemoryBytes 16GB
+        $cpuMoe = Find-GgufModel $ModelFolder -Name 'Small MoE*' | Select-ModelForGpu -MemoryBytes 16GB -CpuMoe
+        $cpuMoe.EstimatedGpuBytes | Should -BeLessThan ($all.EstimatedGpuBytes - 200MB)
+        $cpuMoe.EstimatedHostBytes | Should -BeGreaterThan ($all.EstimatedHostBytes + 200MB)
+        $cpuMoe.LlamaCppArguments | Should -BeLike '*--cpu-moe'
+    }
+
     It 'fails with GpuTargetMissing when there is no GPU and no target' -Skip:(Test-Path /dev/nvidia0) {
         { Find-GgufModel $ModelFolder | Select-ModelForGpu -ErrorAction Stop } |
             Should -Throw -ErrorId 'GpuTargetMissing,Gryphgen.PowerShell.Commands.SelectModelForGpuCommand'

@@ -83,6 +83,9 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
     public long HostMemoryBytes { get; set; }
 
     [Parameter]
+    public SwitchParameter CpuMoe { get; set; }
+
+    [Parameter]
     public SwitchParameter Together { get; set; }
 
     [Parameter]
@@ -140,6 +143,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             UBatchSize = UBatchSize,
             Parallel = Parallel,
             DeviceOverheadBytes = OverheadBytes,
+            ExpertsOnHost = CpuMoe.IsPresent,
         };
 
         var usable = new List<GgufModel>();
