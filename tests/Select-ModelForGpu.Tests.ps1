@@ -67,6 +67,12 @@ Describe 'Select-ModelForGpu' {
         $count.Model.Name | Should -HaveCount 1
     }
 
+    It 'plans an Apple M-series machine as unified memory, with the share macOS lets the GPU use' {
+        $fit = Find-GgufModel $ModelFolder -Name 'Meta*' | Select-ModelForGpu -GpuName 'Apple M1 16GB' -OverheadBytes 0 -MaxContext
+        $fit.Fit | Should -Be 'Full'
+        $fit.Devices[0].BudgetBytes | Should -Be ([math]::Floor(16GB * 2 / 3) - 1GB)
+    }
+
     It 'keeps MoE experts on the host with -CpuMoe' {
         $all = Find-GgufModel $ModelFolder -Name 'Small MoE*' | Select-ModelForGpu -MemoryBytes 16GB
         $cpuMoe = Find-GgufModel $ModelFolder -Name 'Small MoE*' | Select-ModelForGpu -MemoryBytes 16GB -CpuMoe
