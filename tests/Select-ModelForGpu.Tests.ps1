@@ -67,6 +67,20 @@ Describe 'Select-ModelForGpu' {
         $count.Model.Name | Should -HaveCount 1
     }
 
+    It 'plans an Apple M-series machine as unified memory, with the share macOS lets the GPU use' {
+        $fit = Find-GgufModel $ModelFolder -Name 'Meta*' | Select-ModelForGpu -GpuName 'Apple M1 16GB' -OverheadBytes 0 -MaxContext
+        $fit.Fit | Should -Be 'Full'
+        $fit.Devices[0].BudgetBytes | Should -Be ([math]::Floor(16GB * 2 / 3) - 1GB)
+    }
+
+    It 'keeps MoE experts on the host with -CpuMoe' {
+        $all = Find-GgufModel $ModelFolder -Name 'Small MoE*' | Select-ModelForGpu -MemoryBytes 16GB
+        $cpuMoe = Find-GgufModel $ModelFolder -Name 'Small MoE*' | Select-ModelForGpu -MemoryBytes 16GB -CpuMoe
+        $cpuMoe.EstimatedGpuBytes | Should -BeLessThan ($all.EstimatedGpuBytes - 200MB)
+        $cpuMoe.EstimatedHostBytes | Should -BeGreaterThan ($all.EstimatedHostBytes + 200MB)
+        $cpuMoe.LlamaCppArguments | Should -BeLike '*--cpu-moe'
+    }
+
     It 'fails with GpuTargetMissing when there is no GPU and no target' -Skip:(Test-Path /dev/nvidia0) {
         { Find-GgufModel $ModelFolder | Select-ModelForGpu -ErrorAction Stop } |
             Should -Throw -ErrorId 'GpuTargetMissing,Gryphgen.PowerShell.Commands.SelectModelForGpuCommand'

@@ -83,6 +83,9 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
     public long HostMemoryBytes { get; set; }
 
     [Parameter]
+    public SwitchParameter CpuMoe { get; set; }
+
+    [Parameter]
     public SwitchParameter Together { get; set; }
 
     [Parameter]
@@ -116,12 +119,18 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             return;
         }
 
+        var gpus = ResolveTargets();
+
+        // On unified memory (Apple silicon) the host keeps what the GPU may not wire, not this machine's MemAvailable.
+        var hostAvailable = MyInvocation.BoundParameters.ContainsKey(nameof(HostMemoryBytes)) ? HostMemoryBytes
+            : gpus.All(g => g.IsUnifiedMemory) ? gpus.Sum(g => g.TotalBytes - g.FreeBytes)
+            : HostMemory.Available();
         var target = new FitTarget
         {
-            Gpus = ResolveTargets(),
+            Gpus = gpus,
             HeadroomBytes = HeadroomBytes,
             UsablePercent = MyInvocation.BoundParameters.ContainsKey(nameof(UsablePercent)) ? UsablePercent : null,
-            HostAvailableBytes = MyInvocation.BoundParameters.ContainsKey(nameof(HostMemoryBytes)) ? HostMemoryBytes : HostMemory.Available(),
+            HostAvailableBytes = hostAvailable,
         };
         var flash = FlashAttention.IsPresent;
         if (CacheType is not (KvCacheType.F16 or KvCacheType.BF16) && !flash)
@@ -140,6 +149,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             UBatchSize = UBatchSize,
             Parallel = Parallel,
             DeviceOverheadBytes = OverheadBytes,
+            ExpertsOnHost = CpuMoe.IsPresent,
         };
 
         var usable = new List<GgufModel>();
