@@ -17,7 +17,7 @@ BeforeAll {
         New-Item -ItemType Directory $dir | Out-Null
         $portFile = Join-Path $dir 'port'; $log = Join-Path $dir 'requests.jsonl'
         $process = Start-Process python3 -ArgumentList @("$PSScriptRoot/fake_chat_server.py", $portFile, $log, $Statuses) -PassThru
-        $deadline = [DateTime]::UtcNow.AddSeconds(15)
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
         while (-not ((Test-Path $portFile) -and (Get-Content -Raw $portFile))) {
             if ([DateTime]::UtcNow -gt $deadline) { throw 'the fake chat server did not start' }
             Start-Sleep -Milliseconds 20
@@ -242,5 +242,25 @@ Describe 'Import-Module stays light' {
         $names = $process.StandardOutput.ReadToEnd()
         $names | Should -Match 'Gryphgen.PowerShell'
         $names | Should -Not -Match 'LLamaSharp'
+    }
+}
+
+Describe 'The demo (./build.ps1 -Task Demo)' -Skip:$SkipSharedTestData {
+    It 'runs a labelled 3-round chat between two llama.cpp agents and cleans up' {
+        $demo = Join-Path $RepositoryRoot 'examples/demo.ps1'
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($PwshPath)
+        foreach ($a in '-NoProfile', '-NonInteractive', '-File', $demo, '-ModuleManifest', $ModuleManifest) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
+        $psi.Environment.Remove('GRYPHGEN_DEMO_OPENAI_BASE_URI') | Out-Null
+        $process = [System.Diagnostics.Process]::Start($psi)
+        $stdout = $process.StandardOutput.ReadToEndAsync(); $stderr = $process.StandardError.ReadToEndAsync()
+        $process.WaitForExit(120000) | Should -BeTrue
+        $process.ExitCode | Should -Be 0 -Because $stderr.Result
+        $text = $stdout.Result
+        $text | Should -Match 'RANDOM WEIGHTS'
+        $text | Should -Match 'llama-2-tiny-random.gguf'
+        ([regex]::Matches($text, '\[round [123]\] (alice|bob) -> (bob|alice) \(\d+ ms, \d+\+\d+ tokens')).Count | Should -Be 6
+        $text | Should -Match 'Transcript: 7 JSON lines'
+        Test-Path (Join-Path ([IO.Path]::GetTempPath()) "gryphgen-demo-$($process.Id)") | Should -BeFalse
     }
 }
