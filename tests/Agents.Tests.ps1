@@ -213,6 +213,37 @@ Describe 'Start-GryphAgent -ModelPath (llama.cpp in-process) and Invoke-GryphCha
         (Get-GryphAgent alpha).MessagesHandled | Should -Be 3
     }
 
+    It 'takes GPU layers and context from a piped ModelFit, but not the trained context of a GgufModel' {
+        [pscustomobject]@{ PSTypeName = 'Gryphgen.Fit.ModelFit'; Path = $TinyModel; GpuLayers = 0; ContextLength = 256 } |
+            Start-GryphAgent -Name fitted | Out-Null
+        (Get-GryphAgent fitted).Backend | Should -BeLike '*(gpu layers 0, context 256)'
+        Find-GgufModel -Path (Split-Path $TinyModel) -Name 'llama-2-tiny*' | Start-GryphAgent -Name plain | Out-Null
+        (Get-GryphAgent plain).Backend | Should -BeLike '*(gpu layers 0, context 2048)'
+        $request = Send-Request fitted 'hi'
+        $reply = Receive-Reply
+        $reply.ReplyTo | Should -Be $request.Id
+        [int] $reply.Metadata.completionTokens | Should -BeGreaterThan 0
+    }
+
+    It 'stops cleanly on Ctrl+C, removing its temporary endpoint' {
+        Start-GryphAgent -Name sleepy -ScriptBlock { Start-Sleep -Seconds 60; 'late' } | Out-Null
+        $chat = [powershell]::Create()
+        $null = $chat.AddScript("Import-Module '$ModuleManifest'; Invoke-GryphChat -Participants sleepy -Opening 'hello?' -Rounds 1")
+        $async = $chat.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (-not (Get-GryphAgent sleepy).InFlight) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw 'the chat never reached the agent' }
+            Start-Sleep -Milliseconds 20
+        }
+        @(Get-GryphPipe | Where-Object Name -Like 'chat-*').Count | Should -Be 1
+
+        $elapsed = Measure-Command { $chat.Stop() }
+        $elapsed.TotalMilliseconds | Should -BeLessThan 1000
+        $async.IsCompleted | Should -BeTrue
+        Get-GryphPipe | Where-Object Name -Like 'chat-*' | Should -BeNullOrEmpty
+        $chat.Dispose()
+    }
+
     It 'answers ModelNotFound when the model file is missing, and keeps serving' {
         $missing = Join-Path $TestDrive 'absent.gguf'
         Start-GryphAgent -Name nomodel -ModelPath $missing -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
