@@ -17,7 +17,7 @@ BeforeAll {
         New-Item -ItemType Directory $dir | Out-Null
         $portFile = Join-Path $dir 'port'; $log = Join-Path $dir 'requests.jsonl'
         $process = Start-Process python3 -ArgumentList @("$PSScriptRoot/fake_chat_server.py", $portFile, $log, $Statuses) -PassThru
-        $deadline = [DateTime]::UtcNow.AddSeconds(15)
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
         while (-not ((Test-Path $portFile) -and (Get-Content -Raw $portFile))) {
             if ([DateTime]::UtcNow -gt $deadline) { throw 'the fake chat server did not start' }
             Start-Sleep -Milliseconds 20
@@ -213,6 +213,37 @@ Describe 'Start-GryphAgent -ModelPath (llama.cpp in-process) and Invoke-GryphCha
         (Get-GryphAgent alpha).MessagesHandled | Should -Be 3
     }
 
+    It 'takes GPU layers and context from a piped ModelFit, but not the trained context of a GgufModel' {
+        [pscustomobject]@{ PSTypeName = 'Gryphgen.Fit.ModelFit'; Path = $TinyModel; GpuLayers = 0; ContextLength = 256 } |
+            Start-GryphAgent -Name fitted | Out-Null
+        (Get-GryphAgent fitted).Backend | Should -BeLike '*(gpu layers 0, context 256)'
+        Find-GgufModel -Path (Split-Path $TinyModel) -Name 'llama-2-tiny*' | Start-GryphAgent -Name plain | Out-Null
+        (Get-GryphAgent plain).Backend | Should -BeLike '*(gpu layers 0, context 2048)'
+        $request = Send-Request fitted 'hi'
+        $reply = Receive-Reply
+        $reply.ReplyTo | Should -Be $request.Id
+        [int] $reply.Metadata.completionTokens | Should -BeGreaterThan 0
+    }
+
+    It 'stops cleanly on Ctrl+C, removing its temporary endpoint' {
+        Start-GryphAgent -Name sleepy -ScriptBlock { Start-Sleep -Seconds 60; 'late' } | Out-Null
+        $chat = [powershell]::Create()
+        $null = $chat.AddScript("Import-Module '$ModuleManifest'; Invoke-GryphChat -Participants sleepy -Opening 'hello?' -Rounds 1")
+        $async = $chat.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (-not (Get-GryphAgent sleepy).InFlight) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw 'the chat never reached the agent' }
+            Start-Sleep -Milliseconds 20
+        }
+        @(Get-GryphPipe | Where-Object Name -Like 'chat-*').Count | Should -Be 1
+
+        $elapsed = Measure-Command { $chat.Stop() }
+        $elapsed.TotalMilliseconds | Should -BeLessThan 1000
+        $async.IsCompleted | Should -BeTrue
+        Get-GryphPipe | Where-Object Name -Like 'chat-*' | Should -BeNullOrEmpty
+        $chat.Dispose()
+    }
+
     It 'answers ModelNotFound when the model file is missing, and keeps serving' {
         $missing = Join-Path $TestDrive 'absent.gguf'
         Start-GryphAgent -Name nomodel -ModelPath $missing -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
@@ -242,5 +273,25 @@ Describe 'Import-Module stays light' {
         $names = $process.StandardOutput.ReadToEnd()
         $names | Should -Match 'Gryphgen.PowerShell'
         $names | Should -Not -Match 'LLamaSharp'
+    }
+}
+
+Describe 'The demo (./build.ps1 -Task Demo)' -Skip:$SkipSharedTestData {
+    It 'runs a labelled 3-round chat between two llama.cpp agents and cleans up' {
+        $demo = Join-Path $RepositoryRoot 'examples/demo.ps1'
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($PwshPath)
+        foreach ($a in '-NoProfile', '-NonInteractive', '-File', $demo, '-ModuleManifest', $ModuleManifest) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
+        $psi.Environment.Remove('GRYPHGEN_DEMO_OPENAI_BASE_URI') | Out-Null
+        $process = [System.Diagnostics.Process]::Start($psi)
+        $stdout = $process.StandardOutput.ReadToEndAsync(); $stderr = $process.StandardError.ReadToEndAsync()
+        $process.WaitForExit(120000) | Should -BeTrue
+        $process.ExitCode | Should -Be 0 -Because $stderr.Result
+        $text = $stdout.Result
+        $text | Should -Match 'RANDOM WEIGHTS'
+        $text | Should -Match 'llama-2-tiny-random.gguf'
+        ([regex]::Matches($text, '\[round [123]\] (alice|bob) -> (bob|alice) \(\d+ ms, \d+\+\d+ tokens')).Count | Should -Be 6
+        $text | Should -Match 'Transcript: 7 JSON lines'
+        Test-Path (Join-Path ([IO.Path]::GetTempPath()) "gryphgen-demo-$($process.Id)") | Should -BeFalse
     }
 }

@@ -78,6 +78,11 @@ internal sealed class FakeChatServer : IDisposable
             Requests.Enqueue(new RecordedRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath,
                 context.Request.Headers["Authorization"], context.Request.ContentType, body));
             var (status, contentType, responseBody) = _responses.TryDequeue(out var r) ? r : (500, "application/json", "{\"error\":{\"message\":\"no scripted response\"}}");
+            if (status == 0)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1.5)).ConfigureAwait(false); // a server that hangs past the timeout
+                status = 200;
+            }
             context.Response.StatusCode = status;
             context.Response.ContentType = contentType;
             var bytes = Encoding.UTF8.GetBytes(responseBody);

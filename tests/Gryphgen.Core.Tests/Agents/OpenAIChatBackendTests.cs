@@ -84,6 +84,20 @@ public sealed class OpenAIChatBackendTests
     }
 
     [Fact]
+    public async Task ServerThatHangs_IsATimeoutAfterRequestTimeout()
+    {
+        using var server = new FakeChatServer();
+        server.Enqueue(0, "application/json", "{}");
+        using var backend = new OpenAIChatBackend(server.BaseUri, "m") { RequestTimeout = TimeSpan.FromMilliseconds(300) };
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<ChatBackendException>(() => backend.CompleteAsync(History, CancellationToken.None));
+
+        Assert.Equal(ChatErrorKind.Timeout, error.ErrorKind);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 0.25, 3);
+    }
+
+    [Fact]
     public async Task StreamWithoutDone_IsAnInvalidResponse()
     {
         using var server = new FakeChatServer();
