@@ -16,8 +16,8 @@ internal static class FifoBenchmark
 
     public static int Run(string[] args)
     {
-        var roundTrips = Option(args, "--round-trips", 20000);
-        var bulkMessages = Option(args, "--bulk-messages", 1024);
+        var roundTrips = int.Parse(BenchArguments.Option(args, "--round-trips") ?? "20000", Invariant);
+        var bulkMessages = int.Parse(BenchArguments.Option(args, "--bulk-messages") ?? "1024", Invariant);
         var directory = Directory.CreateTempSubdirectory("gryph-bench-").FullName;
         try
         {
@@ -102,7 +102,7 @@ internal static class FifoBenchmark
 
     private static (double P50, double P99, double PerSecond) RunCBaseline(int roundTrips)
     {
-        var source = Path.GetFullPath(Path.Combine(RepositoryRoot(), "..", "shared", "bench", "fifo_pingpong.c"));
+        var source = Path.GetFullPath(Path.Combine(BenchArguments.RepositoryRoot(), "..", "shared", "bench", "fifo_pingpong.c"));
         var binary = Path.Combine(Path.GetTempPath(), "gryph-fifo-pingpong");
         Exec("cc", "-O2", "-o", binary, source);
         var output = Exec(binary, roundTrips.ToString(Invariant), "64");
@@ -206,22 +206,5 @@ internal static class FifoBenchmark
         }
 
         return output.Trim();
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], Invariant) : fallback;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gryphgen.PowerShell.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }

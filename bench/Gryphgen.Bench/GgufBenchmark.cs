@@ -14,11 +14,11 @@ internal static class GgufBenchmark
 {
     public static int Run(string[] args)
     {
-        var root = FindRepositoryRoot();
-        var files = Option(args, "--files") ?? Path.GetFullPath(Path.Combine(root, "..", "shared", "testdata", "gguf"));
-        var rounds = int.Parse(Option(args, "--rounds") ?? "200", CultureInfo.InvariantCulture);
-        var treeFiles = int.Parse(Option(args, "--tree-files") ?? "10000", CultureInfo.InvariantCulture);
-        var treeModels = int.Parse(Option(args, "--tree-models") ?? "100", CultureInfo.InvariantCulture);
+        var root = BenchArguments.RepositoryRoot();
+        var files = BenchArguments.Option(args, "--files") ?? Path.GetFullPath(Path.Combine(root, "..", "shared", "testdata", "gguf"));
+        var rounds = int.Parse(BenchArguments.Option(args, "--rounds") ?? "200", CultureInfo.InvariantCulture);
+        var treeFiles = int.Parse(BenchArguments.Option(args, "--tree-files") ?? "10000", CultureInfo.InvariantCulture);
+        var treeModels = int.Parse(BenchArguments.Option(args, "--tree-models") ?? "100", CultureInfo.InvariantCulture);
 
         if (Directory.Exists(files))
         {
@@ -127,22 +127,5 @@ internal static class GgufBenchmark
             Console.Error.WriteLine($"{program}: {ex.Message}");
             return false;
         }
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gryphgen.PowerShell.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? Directory.GetCurrentDirectory();
     }
 }

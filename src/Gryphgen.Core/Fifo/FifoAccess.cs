@@ -1,3 +1,4 @@
+using Gryphgen.Core.Native;
 namespace Gryphgen.Core.Fifo;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Gryphgen.Core.Native;
 namespace Gryphgen.Core.Fifo;
 
 internal static class FifoErrors

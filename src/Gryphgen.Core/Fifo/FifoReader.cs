@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Fifo;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Fifo;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Fifo;
 
@@ -49,7 +50,7 @@ public static class PipeHolders
                         found[target] = byProcess = new Dictionary<int, PipeHolder>();
                     }
 
-                    var name = byProcess.TryGetValue(pid, out var earlier) ? earlier.ProcessName : ProcessName(processDirectory);
+                    var name = byProcess.TryGetValue(pid, out var earlier) ? earlier.ProcessName : ProcessNames.Of(pid) ?? "?";
                     byProcess[pid] = new PipeHolder(pid, name, reading || (earlier?.Reading ?? false), writing || (earlier?.Writing ?? false));
                 }
             }
@@ -81,15 +82,4 @@ public static class PipeHolders
         return (false, false);
     }
 
-    private static string ProcessName(string processDirectory)
-    {
-        try
-        {
-            return File.ReadAllText(Path.Combine(processDirectory, "comm")).TrimEnd('\n');
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return "?";
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Fifo;
 

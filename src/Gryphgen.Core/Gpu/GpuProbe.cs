@@ -1,5 +1,7 @@
 using Gryphgen.Core.Gpu.Nvml;
 
+using Gryphgen.Core.Native;
+
 namespace Gryphgen.Core.Gpu;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Messaging;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Gguf.Discovery;
 
@@ -7,9 +8,8 @@ namespace Gryphgen.Core.Gguf.Discovery;
 /// opened with O_NONBLOCK, so a FIFO met while walking a folder (Gryphgen's own pipes, say) reads as empty instead
 /// of waiting forever for a writer, and a socket fails to open instead of hanging.
 /// </summary>
-internal static partial class MagicProbe
+internal static class MagicProbe
 {
-    private const int EACCES = 13;
     private const int EPERM = 1;
 
     public static unsafe bool HasGgufMagic(string path)
@@ -20,11 +20,11 @@ internal static partial class MagicProbe
         }
 
         var flags = OperatingSystem.IsLinux() ? 0x800 | 0x80000 : 0x4 | 0x1000000; // O_RDONLY | O_NONBLOCK | O_CLOEXEC
-        var fd = NativeOpen(path, flags);
+        var fd = LibC.Open(path, flags);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            if (errno is EACCES or EPERM)
+            if (errno is LibC.EACCES or EPERM)
             {
                 throw new UnauthorizedAccessException($"Access to '{path}' is denied.");
             }
@@ -38,7 +38,7 @@ internal static partial class MagicProbe
             var got = 0;
             while (got < 4)
             {
-                var n = NativeRead(fd, head + got, 4 - got);
+                var n = LibC.Read(fd, head + got, (nuint)(4 - got));
                 if (n <= 0)
                 {
                     // End of file, or EAGAIN on an empty pipe, or EISDIR: not GGUF either way.
@@ -52,16 +52,7 @@ internal static partial class MagicProbe
         }
         finally
         {
-            _ = NativeClose(fd);
+            _ = LibC.Close(fd);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int NativeOpen(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static unsafe partial nint NativeRead(int fd, byte* buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int NativeClose(int fd);
 }

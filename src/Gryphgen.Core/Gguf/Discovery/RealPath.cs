@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Gguf.Discovery;
 
@@ -7,7 +8,7 @@ namespace Gryphgen.Core.Gguf.Discovery;
 /// the same real path, which is how a model reached through several symlinks is listed once and how a symlink
 /// loop is noticed.
 /// </summary>
-internal static partial class RealPath
+internal static class RealPath
 {
     /// <summary>The real path, or null when it cannot be resolved (a dangling link, a link loop, no permission).</summary>
     public static string? Resolve(string path)
@@ -30,8 +31,8 @@ internal static partial class RealPath
             }
         }
 
-        var resolved = NativeRealPath(path, IntPtr.Zero);
-        if (resolved == IntPtr.Zero)
+        var resolved = LibC.RealPath(path, 0);
+        if (resolved == 0)
         {
             return null;
         }
@@ -42,13 +43,7 @@ internal static partial class RealPath
         }
         finally
         {
-            NativeFree(resolved);
+            LibC.Free(resolved);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial IntPtr NativeRealPath(string path, IntPtr resolved);
-
-    [LibraryImport("libc", EntryPoint = "free")]
-    private static partial void NativeFree(IntPtr pointer);
 }

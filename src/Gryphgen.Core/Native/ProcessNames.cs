@@ -1,8 +1,8 @@
 using System.Diagnostics;
 
-namespace Gryphgen.Core.Gpu;
+namespace Gryphgen.Core.Native;
 
-/// <summary>Names a process by id, for NVML, which gives only pids: /proc/&lt;pid&gt;/comm on Linux.</summary>
+/// <summary>Names a process by id (NVML and /proc fd scans give only pids): /proc/&lt;pid&gt;/comm on Linux.</summary>
 internal static class ProcessNames
 {
     public static string? Of(int pid)
@@ -23,7 +23,7 @@ internal static class ProcessNames
 
                 // comm is cut to 15 characters and may be empty; the first argument of cmdline is the program.
                 var cmdline = $"/proc/{pid}/cmdline";
-                return File.Exists(cmdline) ? GpuValueParser.Text(File.ReadAllText(cmdline).Split('\0')[0]) : null;
+                return File.Exists(cmdline) ? NonEmpty(File.ReadAllText(cmdline).Split('\0')[0]) : null;
             }
 
             using var process = Process.GetProcessById(pid);
@@ -35,4 +35,6 @@ internal static class ProcessNames
             return null;
         }
     }
+
+    private static string? NonEmpty(string text) => text.Trim() is { Length: > 0 } trimmed ? trimmed : null;
 }

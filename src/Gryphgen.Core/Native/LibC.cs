@@ -1,10 +1,11 @@
 using System.Runtime.InteropServices;
 
-namespace Gryphgen.Core.Fifo;
+namespace Gryphgen.Core.Native;
 
 /// <summary>
-/// The few libc calls FIFOs need. .NET's NamedPipe* classes are Unix-domain sockets on Linux, and FileStream
-/// opens block in open(2) until a peer arrives, so every FIFO operation goes through these, non-blocking.
+/// The libc calls Gryphgen makes, in one place. .NET's NamedPipe* classes are Unix-domain sockets on Linux, and
+/// FileStream opens block in open(2) until a peer arrives, so every FIFO operation goes through these,
+/// non-blocking; model discovery uses them to probe files without blocking and to resolve real paths.
 /// </summary>
 internal static partial class LibC
 {
@@ -116,6 +117,12 @@ internal static partial class LibC
 
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     public static unsafe partial int Ioctl(int fd, nuint request, int* argument);
+
+    [LibraryImport(Library, EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint RealPath(string path, nint resolved);
+
+    [LibraryImport(Library, EntryPoint = "free")]
+    public static partial void Free(nint pointer);
 
     [LibraryImport(Library, EntryPoint = "strerror")]
     private static partial nint StrError(int errno);
