@@ -12,6 +12,7 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @(
         'Gryphgen.Messaging.Format.ps1xml'
+        'Gryphgen.Bus.Format.ps1xml'
         'Gryphgen.Gguf.Format.ps1xml'
         'Gryphgen.Gpu.Format.ps1xml'
         'Gryphgen.Fit.Format.ps1xml'
@@ -30,6 +31,12 @@
         'Get-GryphAgent'
         'Stop-GryphAgent'
         'Invoke-GryphChat'
+        'Connect-GryphBus'
+        'Disconnect-GryphBus'
+        'Get-GryphBus'
+        'Start-GryphBridge'
+        'Get-GryphBridge'
+        'Stop-GryphBridge'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

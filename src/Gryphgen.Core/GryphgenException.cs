@@ -12,6 +12,9 @@ public enum GryphgenErrorKind
     ResourceUnavailable,
     LimitExceeded,
     OperationStopped,
+    AuthenticationFailed,
+    SecurityError,
+    ConnectionFailed,
 }
 
 /// <summary>

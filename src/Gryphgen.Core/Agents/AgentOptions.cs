@@ -11,6 +11,11 @@ public sealed class AgentOptions
 
     public bool AllowShared { get; init; }
 
+    /// <summary>Where the inbox and the senders' inboxes live; the FIFOs of <see cref="PipeDirectory"/> when null.</summary>
+    public Messaging.IMessageTransport? Transport { get; init; }
+
+    internal Messaging.IMessageTransport EffectiveTransport => Transport ?? new Messaging.FifoTransport(PipeDirectory, AllowShared);
+
     /// <summary>Sent as the first turn of every conversation; none when null or empty.</summary>
     public string? SystemPrompt { get; init; }
 

@@ -63,6 +63,9 @@ public sealed class ChatConversationOptions
 
     public bool AllowShared { get; init; }
 
+    /// <summary>Where the participants and the chat's own endpoint live; the FIFOs of <see cref="PipeDirectory"/> when null.</summary>
+    public IMessageTransport? Transport { get; init; }
+
     /// <summary>How long one participant may take to answer.</summary>
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -91,9 +94,8 @@ public static class ChatConversation
         }
 
         var chatName = "chat-" + Guid.NewGuid().ToString("N")[..12];
-        var inbox = Fifo.PipeDirectory.EndpointPath(options.PipeDirectory, chatName);
-        var participantPaths = options.Participants.Select(p => Fifo.PipeDirectory.EndpointPath(options.PipeDirectory, p)).ToArray();
-        FifoFile.Create(inbox, FifoFile.DefaultMode, force: false, options.AllowShared);
+        var transport = options.Transport ?? new FifoTransport(options.PipeDirectory, options.AllowShared);
+        transport.CreateEndpoint(chatName);
         FileStream? transcript = null;
         try
         {
@@ -115,7 +117,8 @@ public static class ChatConversation
                 emit(entry);
             }
 
-            using var receiver = GryphMessageReceiver.Open(inbox, chatName, options.AllowShared, FrameFormat.DefaultMaxMessageBytes, options.Log, token);
+            using var receiver = transport.OpenReceiver(chatName, FrameFormat.DefaultMaxMessageBytes, options.Log, token);
+            receiver.ExpectedCount = 1; // one reply at a time
             var text = options.Opening;
             Record(new ChatTranscriptEntry { Round = 0, From = chatName, To = options.Participants[0], Content = text });
             for (var round = 1; round <= options.Rounds; round++)
@@ -134,7 +137,7 @@ public static class ChatConversation
                     };
                     var started = Stopwatch.GetTimestamp();
                     var deadline = Deadline.After(options.ReplyTimeout);
-                    using (var sender = GryphMessageSender.Open(participantPaths[i], options.AllowShared, deadline, options.Log, token))
+                    using (var sender = transport.OpenSender(participant, deadline, options.Log, token))
                     {
                         sender.Send(request, deadline);
                     }
@@ -157,6 +160,7 @@ public static class ChatConversation
                         Backend = reply.Metadata.TryGetValue(GryphAgent.MetaBackend, out var backend) ? backend : null,
                     };
                     Record(entry);
+                    receiver.Acknowledge(reply);
                     if (entry.Error is not null)
                     {
                         var detail = reply.Metadata.TryGetValue(GryphAgent.MetaErrorMessage, out var m) ? m : entry.Error;
@@ -172,7 +176,7 @@ public static class ChatConversation
             transcript?.Dispose();
             try
             {
-                FifoFile.Remove(inbox);
+                transport.RemoveEndpoint(chatName);
             }
             catch (GryphgenException)
             {
@@ -181,7 +185,7 @@ public static class ChatConversation
         }
     }
 
-    private static GryphMessage AwaitReply(GryphMessageReceiver receiver, GryphMessage request, string participant, Deadline deadline, ChatConversationOptions options)
+    private static GryphMessage AwaitReply(IMessageReceiver receiver, GryphMessage request, string participant, Deadline deadline, ChatConversationOptions options)
     {
         while (true)
         {
@@ -194,6 +198,7 @@ public static class ChatConversation
                 }
 
                 options.Log.Write(GryphLogLevel.Warn, $"Ignoring message {message.Id} from {message.From ?? "?"}: it does not answer {request.Id}.");
+                receiver.Acknowledge(message);
             }
             else if (result.IsTimeout)
             {

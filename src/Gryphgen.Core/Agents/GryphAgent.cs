@@ -35,6 +35,7 @@ public sealed class GryphAgent : IDisposable
     private readonly AgentOptions _options;
     private readonly IChatBackend _backend;
     private readonly GryphLog _log;
+    private readonly IMessageTransport _transport;
     private readonly CancellationTokenSource _receiving = new();
     private readonly CancellationTokenSource _generating = new();
     private readonly Dictionary<string, List<ChatTurn>> _histories = new(StringComparer.Ordinal);
@@ -53,7 +54,8 @@ public sealed class GryphAgent : IDisposable
         _options = options;
         _backend = backend;
         _log = log;
-        InboxPath = Fifo.PipeDirectory.EndpointPath(options.PipeDirectory, options.Name);
+        _transport = options.EffectiveTransport;
+        InboxPath = _transport.Locate(options.Name);
         StartTime = DateTime.UtcNow;
         _thread = new Thread(Serve) { IsBackground = true, Name = "GryphAgent " + options.Name };
     }
@@ -104,10 +106,11 @@ public sealed class GryphAgent : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         var log = new GryphLog(sink, options.LogPath);
         var agent = new GryphAgent(options, backend, log);
-        GryphMessageReceiver receiver;
+        IMessageReceiver receiver;
         try
         {
-            receiver = GryphMessageReceiver.Open(agent.InboxPath, options.Name, options.AllowShared, options.MaxMessageBytes, log, agent._receiving.Token);
+            receiver = agent._transport.OpenReceiver(options.Name, options.MaxMessageBytes, log, agent._receiving.Token);
+            receiver.ExpectedCount = 1; // one message at a time, so agents sharing an endpoint share its work
         }
         catch
         {
@@ -168,7 +171,7 @@ public sealed class GryphAgent : IDisposable
         {
             try
             {
-                FifoFile.Remove(InboxPath);
+                _transport.RemoveEndpoint(Name);
             }
             catch (GryphgenException ex)
             {
@@ -187,7 +190,7 @@ public sealed class GryphAgent : IDisposable
 
     private void Serve(object? state)
     {
-        using var receiver = (GryphMessageReceiver)state!;
+        using var receiver = (IMessageReceiver)state!;
         try
         {
             while (!_stopRequested)
@@ -205,6 +208,7 @@ public sealed class GryphAgent : IDisposable
                 if (result.Message is { } message)
                 {
                     Handle(message);
+                    receiver.Acknowledge(message); // answered (or answered with an error): a durable inbox may forget it
                 }
                 else if (result.Error is { } error)
                 {
@@ -340,8 +344,7 @@ public sealed class GryphAgent : IDisposable
         var deadline = Deadline.After(_stopRequested ? StoppingReplyTimeout : _options.ReplyTimeout);
         try
         {
-            var path = Fifo.PipeDirectory.EndpointPath(_options.PipeDirectory, request.From);
-            using var sender = GryphMessageSender.Open(path, _options.AllowShared, deadline, _log, _generating.IsCancellationRequested ? CancellationToken.None : _generating.Token);
+            using var sender = _transport.OpenSender(request.From, deadline, _log, _generating.IsCancellationRequested ? CancellationToken.None : _generating.Token);
             sender.Send(reply, deadline);
         }
         catch (Exception ex) when (ex is GryphgenException or OperationCanceledException)

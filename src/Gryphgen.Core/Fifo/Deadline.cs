@@ -26,6 +26,11 @@ public readonly struct Deadline
 
     public bool HasExpired => !IsInfinite && Stopwatch.GetTimestamp() >= _expiresAtTicks;
 
+    /// <summary>Time left: <see cref="Timeout.InfiniteTimeSpan"/> for no deadline, never negative.</summary>
+    public TimeSpan Remaining => IsInfinite
+        ? Timeout.InfiniteTimeSpan
+        : TimeSpan.FromSeconds(Math.Max(0, _expiresAtTicks - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+
     /// <summary>Milliseconds left for poll(2): -1 for no deadline, rounded up so a wait never ends early.</summary>
     public int RemainingMilliseconds
     {

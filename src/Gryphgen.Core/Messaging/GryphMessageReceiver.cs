@@ -4,7 +4,7 @@ using Gryphgen.Core.Fifo;
 namespace Gryphgen.Core.Messaging;
 
 /// <summary>Receives framed messages, or raw lines, from one pipe; reads exactly one message's bytes at a time.</summary>
-public sealed class GryphMessageReceiver : IDisposable
+public sealed class GryphMessageReceiver : IMessageReceiver
 {
     private static readonly UTF8Encoding Utf8Strict = new(false, true);
     private readonly FifoReader _reader;
@@ -25,6 +25,14 @@ public sealed class GryphMessageReceiver : IDisposable
     }
 
     public string Path => _reader.Path;
+
+    /// <summary>Unused: a FIFO receiver reads exactly one message at a time, so it never takes more than asked.</summary>
+    public int? ExpectedCount { get; set; }
+
+    /// <summary>A no-op: a message read from a FIFO is already gone from the pipe.</summary>
+    public void Acknowledge(GryphMessage message)
+    {
+    }
 
     public static GryphMessageReceiver Open(string path, string endpoint, bool allowShared, long maxMessageBytes, GryphLog log, CancellationToken token)
     {

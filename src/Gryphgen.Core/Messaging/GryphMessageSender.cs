@@ -8,7 +8,7 @@ namespace Gryphgen.Core.Messaging;
 /// Sends messages into one pipe through one open descriptor. Each frame is written under the pipe's writer
 /// lock, so concurrent senders never interleave, however large their messages.
 /// </summary>
-public sealed class GryphMessageSender : IDisposable
+public sealed class GryphMessageSender : IMessageSender
 {
     private readonly FifoWriter _writer;
     private readonly GryphLog _log;

@@ -1,12 +1,16 @@
 using System.Management.Automation;
 using Gryphgen.Core;
+using Gryphgen.Core.Bus;
 using Gryphgen.Core.Fifo;
 
 namespace Gryphgen.PowerShell.Commands;
 
-/// <summary>Lists pipes with the processes that hold them open, read from /proc without opening the pipes.</summary>
+/// <summary>
+/// Lists pipes with the processes that hold them open, read from /proc without opening the pipes; while a bus is
+/// connected (or with -Bus), the bus endpoints of its namespace with the messages waiting in each.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "GryphPipe", DefaultParameterSetName = NameSet)]
-[OutputType(typeof(GryphPipe))]
+[OutputType(typeof(GryphPipe), typeof(BusEndpoint))]
 public sealed class GetGryphPipeCommand : MessagingCmdlet
 {
     private const string NameSet = "Name";
@@ -32,6 +36,12 @@ public sealed class GetGryphPipeCommand : MessagingCmdlet
                 Describe(path, isEndpoint: false, holders);
             }
 
+            return;
+        }
+
+        if (ActiveBus is { } bus)
+        {
+            ListBusEndpoints(bus);
             return;
         }
 
@@ -61,6 +71,28 @@ public sealed class GetGryphPipeCommand : MessagingCmdlet
                 WriteGryphError(new GryphgenException("GryphPipeNotFound", GryphgenErrorKind.NotFound,
                     $"No endpoint named '{literal}' in '{directory}'.", literal));
             }
+        }
+    }
+
+    private void ListBusEndpoints(GryphBus bus)
+    {
+        try
+        {
+            var patterns = Name.Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToArray();
+            var endpoints = bus.Transport.ListEndpoints(CancellationToken).Where(e => patterns.Any(w => w.IsMatch(e.Name))).ToArray();
+            WriteObject(endpoints, enumerateCollection: true);
+            foreach (var literal in Name.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)))
+            {
+                if (!endpoints.Any(e => string.Equals(e.Name, literal, StringComparison.OrdinalIgnoreCase)))
+                {
+                    WriteGryphError(new GryphgenException("GryphPipeNotFound", GryphgenErrorKind.NotFound,
+                        $"No endpoint named '{literal}' on the bus (namespace '{bus.Namespace}').", literal));
+                }
+            }
+        }
+        catch (GryphgenException ex)
+        {
+            WriteGryphError(ex);
         }
     }
 

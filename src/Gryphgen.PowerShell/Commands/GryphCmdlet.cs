@@ -44,6 +44,9 @@ public abstract class GryphCmdlet : PSCmdlet, IDisposable
         GryphgenErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
         GryphgenErrorKind.LimitExceeded => ErrorCategory.LimitsExceeded,
         GryphgenErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        GryphgenErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
+        GryphgenErrorKind.SecurityError => ErrorCategory.SecurityError,
+        GryphgenErrorKind.ConnectionFailed => ErrorCategory.ConnectionError,
         _ => ErrorCategory.NotSpecified,
     };
 

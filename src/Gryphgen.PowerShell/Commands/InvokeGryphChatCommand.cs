@@ -38,13 +38,13 @@ public sealed class InvokeGryphChatCommand : MessagingCmdlet
         try
         {
             var directory = PipeDirectory.Ensure(PipeDirectoryPath, AllowShared);
+            var transport = EndpointTransport;
             foreach (var participant in Participants)
             {
-                var path = PipeDirectory.EndpointPath(directory, participant);
-                if (UnixFileStatus.OfPath(path) is null)
+                if (!transport.EndpointExists(participant))
                 {
                     ThrowGryphError(new GryphgenException("GryphChatParticipantNotFound", GryphgenErrorKind.NotFound,
-                        $"No endpoint '{participant}' in {directory}. Start an agent for it with Start-GryphAgent -Name {participant}.", participant));
+                        $"No endpoint '{participant}' in {transport.Description}. Start an agent for it with Start-GryphAgent -Name {participant}.", participant));
                 }
             }
 
@@ -55,6 +55,7 @@ public sealed class InvokeGryphChatCommand : MessagingCmdlet
                 Rounds = Rounds,
                 PipeDirectory = directory,
                 AllowShared = AllowShared,
+                Transport = transport,
                 ReplyTimeout = TimeSpan.FromSeconds(TimeoutSeconds),
                 TranscriptPath = Transcript is null ? null : GetUnresolvedProviderPathFromPSPath(Transcript),
                 Log = Log,

@@ -1,10 +1,16 @@
 using System.Management.Automation;
+using Gryphgen.Core;
+using Gryphgen.Core.Bus;
 using Gryphgen.Core.Fifo;
 using Gryphgen.Core.Messaging;
+using Gryphgen.PowerShell.Bus;
 
 namespace Gryphgen.PowerShell.Commands;
 
-/// <summary>What the pipe cmdlets share: the pipe directory, -AllowShared, and logging to -Verbose and -LogPath.</summary>
+/// <summary>
+/// What the endpoint cmdlets share: where endpoints live (the private pipe directory, or the bus of
+/// Connect-GryphBus, or -Bus for one call), -AllowShared, and logging to -Verbose and -LogPath.
+/// </summary>
 public abstract class MessagingCmdlet : GryphCmdlet
 {
     private GryphLog? _log;
@@ -17,6 +23,15 @@ public abstract class MessagingCmdlet : GryphCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? LogPath { get; set; }
+
+    /// <summary>The bus connection for this call, instead of the session's (Connect-GryphBus -PassThru).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public GryphBus? Bus { get; set; }
+
+    /// <summary>Endpoints in this machine's pipe directory even while the session is connected to a bus.</summary>
+    [Parameter]
+    public SwitchParameter Local { get; set; }
 
     /// <summary>
     /// Writes to -Verbose (on the pipeline thread, where the core calls it) and the log file. With neither
@@ -32,6 +47,37 @@ public abstract class MessagingCmdlet : GryphCmdlet
             : GetVariableValue("VerbosePreference") is ActionPreference preference && preference != ActionPreference.SilentlyContinue;
 
     protected static string PipeDirectoryPath => PipeDirectory.Resolve();
+
+    /// <summary>The bus endpoints of this call go to: -Bus, else the session's connection; null for local FIFOs.</summary>
+    protected GryphBus? ActiveBus
+    {
+        get
+        {
+            if (Local)
+            {
+                if (Bus is not null)
+                {
+                    ThrowGryphError(new GryphgenException("GryphTransportConflict", GryphgenErrorKind.InvalidArgument,
+                        "-Local and -Bus contradict each other: choose the pipe directory or a bus."));
+                }
+
+                return null;
+            }
+
+            var bus = Bus ?? BusSession.Current;
+            if (bus is { State: GryphBusState.Closed })
+            {
+                ThrowGryphError(new GryphgenException("GryphBusNotConnected", GryphgenErrorKind.ResourceUnavailable,
+                    "The bus connection is closed. Connect again with Connect-GryphBus, or use -Local for this machine's pipes."));
+            }
+
+            return bus;
+        }
+    }
+
+    /// <summary>Where named endpoints live for this call.</summary>
+    protected IMessageTransport EndpointTransport =>
+        ActiveBus is { } bus ? bus.Transport : new FifoTransport(PipeDirectory.Ensure(PipeDirectoryPath, AllowShared), AllowShared);
 
     protected string ResolveEndpoint(string name) =>
         PipeDirectory.EndpointPath(PipeDirectory.Ensure(PipeDirectoryPath, AllowShared), name);

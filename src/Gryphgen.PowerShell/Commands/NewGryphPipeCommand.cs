@@ -1,12 +1,16 @@
 using System.Management.Automation;
 using Gryphgen.Core;
+using Gryphgen.Core.Bus;
 using Gryphgen.Core.Fifo;
 
 namespace Gryphgen.PowerShell.Commands;
 
-/// <summary>Creates endpoint inboxes in the private pipe directory, or FIFOs at explicit paths.</summary>
+/// <summary>
+/// Creates endpoint inboxes in the private pipe directory, or FIFOs at explicit paths. While a bus is connected
+/// (or with -Bus), named endpoints are durable bus endpoints instead: a JetStream stream and consumer each.
+/// </summary>
 [Cmdlet(VerbsCommon.New, "GryphPipe", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-[OutputType(typeof(GryphPipe))]
+[OutputType(typeof(GryphPipe), typeof(BusEndpoint))]
 public sealed class NewGryphPipeCommand : MessagingCmdlet
 {
     private const string NameSet = "Name";
@@ -28,6 +32,11 @@ public sealed class NewGryphPipeCommand : MessagingCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Copies of a bus endpoint's stream kept in a cluster; the connection's default (1) when omitted.</summary>
+    [Parameter(ParameterSetName = NameSet)]
+    [ValidateRange(1, 5)]
+    public int? Replicas { get; set; }
+
     protected override void BeginProcessing()
     {
         try
@@ -42,6 +51,16 @@ public sealed class NewGryphPipeCommand : MessagingCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == NameSet && ActiveBus is { } bus)
+        {
+            foreach (var name in Name)
+            {
+                CreateOnBus(bus, name);
+            }
+
+            return;
+        }
+
         var targets = ParameterSetName == NameSet
             ? Name.Select(n => (Label: n, IsEndpoint: true))
             : Path.Select(p => (Label: p, IsEndpoint: false));
@@ -68,6 +87,29 @@ public sealed class NewGryphPipeCommand : MessagingCmdlet
             {
                 WriteItemError(ex, "GryphPipeCreateFailed", ErrorCategory.WriteError, label);
             }
+        }
+    }
+
+    private void CreateOnBus(GryphBus bus, string name)
+    {
+        try
+        {
+            var subject = bus.Transport.Locate(name);
+            if (!ShouldProcess(subject, "Create durable bus endpoint"))
+            {
+                return;
+            }
+
+            var created = bus.Transport.CreateEndpoint(name, Replicas ?? bus.Replicas);
+            Log.Write(Core.Messaging.GryphLogLevel.Info, $"{(created ? "Created" : "Found")} bus endpoint {name} ({subject})");
+            if (bus.Transport.Describe(name, CancellationToken) is { } endpoint)
+            {
+                WriteObject(endpoint);
+            }
+        }
+        catch (GryphgenException ex)
+        {
+            WriteGryphError(ex);
         }
     }
 }

@@ -46,17 +46,20 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
     {
         try
         {
-            var path = ParameterSetName == NameSet ? ResolveEndpoint(Name) : ResolvePath(Path);
-            var endpoint = ParameterSetName == NameSet ? Name : path;
-            using var receiver = GryphMessageReceiver.Open(path, endpoint, AllowShared, MaxMessageBytes, Log, CancellationToken);
+            using var receiver = ParameterSetName == NameSet
+                ? EndpointTransport.OpenReceiver(Name, MaxMessageBytes, Log, CancellationToken)
+                : GryphMessageReceiver.Open(ResolvePath(Path), ResolvePath(Path), AllowShared, MaxMessageBytes, Log, CancellationToken);
+            var path = receiver.Path;
             var received = 0;
             var deadline = DeadlineFrom(TimeoutSeconds);
             while (Continuous || received < Count)
             {
+                receiver.ExpectedCount = Continuous ? null : Count - received;
                 var result = Raw ? receiver.ReceiveRaw(deadline) : receiver.Receive(deadline);
                 if (result.Message is { } message)
                 {
                     WriteObject(message);
+                    receiver.Acknowledge(message); // only once emitted: a durable inbox delivers it again otherwise
                     received++;
                     if (Continuous)
                     {

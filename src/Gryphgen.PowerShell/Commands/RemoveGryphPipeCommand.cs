@@ -1,10 +1,14 @@
 using System.Management.Automation;
 using Gryphgen.Core;
+using Gryphgen.Core.Bus;
 using Gryphgen.Core.Fifo;
 
 namespace Gryphgen.PowerShell.Commands;
 
-/// <summary>Removes FIFOs (and nothing else), warning when a process still holds one open.</summary>
+/// <summary>
+/// Removes FIFOs (and nothing else), warning when a process still holds one open; while a bus is connected (or with
+/// -Bus), removes named bus endpoints with the messages waiting in them.
+/// </summary>
 [Cmdlet(VerbsCommon.Remove, "GryphPipe", DefaultParameterSetName = NameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(void))]
 public sealed class RemoveGryphPipeCommand : MessagingCmdlet
@@ -12,6 +16,7 @@ public sealed class RemoveGryphPipeCommand : MessagingCmdlet
     private const string NameSet = "Name";
     private const string PathSet = "Path";
     private const string InputObjectSet = "InputObject";
+    private const string BusEndpointSet = "BusEndpoint";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true)]
     [ValidateNotNullOrEmpty]
@@ -24,8 +29,17 @@ public sealed class RemoveGryphPipeCommand : MessagingCmdlet
     [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
     public GryphPipe[] InputObject { get; set; } = Array.Empty<GryphPipe>();
 
+    [Parameter(Mandatory = true, ParameterSetName = BusEndpointSet, ValueFromPipeline = true)]
+    public BusEndpoint[] BusEndpoint { get; set; } = Array.Empty<BusEndpoint>();
+
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == BusEndpointSet || (ParameterSetName == NameSet && ActiveBus is not null))
+        {
+            RemoveFromBus();
+            return;
+        }
+
         var paths = ParameterSetName switch
         {
             NameSet => Name.Select(n => (Label: n, Resolve: (Func<string>)(() => PipeDirectory.EndpointPath(PipeDirectoryPath, n)))),
@@ -56,6 +70,32 @@ public sealed class RemoveGryphPipeCommand : MessagingCmdlet
                 {
                     FifoFile.Remove(path);
                     Log.Write(Core.Messaging.GryphLogLevel.Info, $"Removed pipe {path}");
+                }
+            }
+            catch (GryphgenException ex)
+            {
+                WriteGryphError(ex);
+            }
+        }
+    }
+
+    private void RemoveFromBus()
+    {
+        var bus = ActiveBus;
+        var names = ParameterSetName == BusEndpointSet ? BusEndpoint.Select(e => e.Name) : Name;
+        foreach (var name in names)
+        {
+            try
+            {
+                var transport = (bus ?? throw new GryphgenException("GryphBusNotConnected", GryphgenErrorKind.ResourceUnavailable,
+                    "Not connected to a bus: connect with Connect-GryphBus, or pass -Bus.", name)).Transport;
+                var endpoint = transport.Describe(name, CancellationToken) ?? throw new GryphgenException("GryphPipeNotFound", GryphgenErrorKind.NotFound,
+                    $"No endpoint named '{name}' on the bus (namespace '{bus.Namespace}').", name);
+                var action = endpoint.Messages > 0 ? $"Remove durable bus endpoint and the {endpoint.Messages} message(s) waiting in it" : "Remove durable bus endpoint";
+                if (ShouldProcess(endpoint.Subject, action))
+                {
+                    transport.RemoveEndpoint(name);
+                    Log.Write(Core.Messaging.GryphLogLevel.Info, $"Removed bus endpoint {name} ({endpoint.Subject})");
                 }
             }
             catch (GryphgenException ex)

@@ -9,7 +9,8 @@ namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
 /// Sends each pipeline item as one message to an endpoint or pipe, all through one open descriptor.
-/// -TimeoutSeconds bounds the whole call, waiting for a reader included.
+/// -TimeoutSeconds bounds the whole call, waiting for a reader included. Named endpoints are on the session's bus
+/// while one is connected (Connect-GryphBus), else in the pipe directory.
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "GryphMessage", DefaultParameterSetName = ToSet)]
 [OutputType(typeof(GryphMessage))]
@@ -17,7 +18,7 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
 {
     private const string ToSet = "To";
     private const string PathSet = "Path";
-    private GryphMessageSender? _sender;
+    private IMessageSender? _sender;
     private Deadline _deadline;
     private IReadOnlyDictionary<string, string> _metadata = new Dictionary<string, string>();
     private string _target = string.Empty;
@@ -115,11 +116,16 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
         }
     }
 
-    private GryphMessageSender Open()
+    private IMessageSender Open()
     {
-        var path = ParameterSetName == ToSet ? ResolveEndpoint(To) : ResolvePath(Path);
-        _target = ParameterSetName == ToSet ? To : path;
-        return GryphMessageSender.Open(path, AllowShared, _deadline, Log, CancellationToken);
+        if (ParameterSetName == ToSet)
+        {
+            _target = To;
+            return EndpointTransport.OpenSender(To, _deadline, Log, CancellationToken);
+        }
+
+        _target = ResolvePath(Path);
+        return GryphMessageSender.Open(_target, AllowShared, _deadline, Log, CancellationToken);
     }
 
     protected override void Dispose(bool disposing)

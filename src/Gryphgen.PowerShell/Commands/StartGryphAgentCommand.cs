@@ -4,6 +4,7 @@ using System.Security;
 using Gryphgen.Core;
 using Gryphgen.Core.Agents;
 using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Messaging;
 using Gryphgen.PowerShell.Agents;
 
 namespace Gryphgen.PowerShell.Commands;
@@ -91,15 +92,19 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
         IChatBackend? backend = null;
         var created = false;
         string? inbox = null;
+        IMessageTransport? transport = null;
         try
         {
             var directory = PipeDirectory.Ensure(PipeDirectoryPath, AllowShared);
-            inbox = PipeDirectory.EndpointPath(directory, Name);
+            transport = EndpointTransport;
+            inbox = transport.Locate(Name);
             backend = CreateBackend();
-            if (UnixFileStatus.OfPath(inbox) is null)
+            if (!transport.EndpointExists(Name))
             {
-                FifoFile.Create(inbox, FifoFile.DefaultMode, force: false, AllowShared);
-                created = true;
+                transport.CreateEndpoint(Name);
+                // A FIFO inbox made for the agent goes with it; a bus endpoint is durable, so messages sent while
+                // the agent is down wait for the next one.
+                created = transport is FifoTransport;
             }
 
             var options = new AgentOptions
@@ -107,6 +112,7 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
                 Name = Name,
                 PipeDirectory = directory,
                 AllowShared = AllowShared,
+                Transport = transport,
                 SystemPrompt = SystemPrompt,
                 MaxHistoryMessages = MaxHistoryMessages,
                 LogPath = LogPath is null ? Path.Combine(directory, Name + ".agent.log") : GetUnresolvedProviderPathFromPSPath(LogPath),
@@ -125,11 +131,11 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
         catch (GryphgenException ex)
         {
             backend?.Dispose();
-            if (created && inbox is not null && !AgentRegistry.IsRunning(Name))
+            if (created && transport is not null && !AgentRegistry.IsRunning(Name))
             {
                 try
                 {
-                    FifoFile.Remove(inbox);
+                    transport.RemoveEndpoint(Name);
                 }
                 catch (GryphgenException)
                 {

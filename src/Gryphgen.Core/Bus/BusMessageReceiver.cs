@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Text;
+using System.Threading.Channels;
+using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Messaging;
+using NATS.Client.Core;
+
+namespace Gryphgen.Core.Bus;
+
+/// <summary>
+/// Reads one bus endpoint through its durable consumer. It speaks JetStream's pull protocol itself (a request to
+/// $JS.API.CONSUMER.MSG.NEXT with "batch" and "expires") rather than the client's Fetch, because Fetch cannot wait
+/// for less than a second and -TimeoutSeconds must hold to within 10 %. It asks for no more messages than the
+/// caller expects; a message is acknowledged only when the caller says it was handed on, and messages it holds
+/// unacknowledged are kept alive (+WPI) while it runs and handed back (-NAK) when it closes, so the next receiver
+/// gets them at once, in order.
+/// </summary>
+internal sealed class BusMessageReceiver : IMessageReceiver
+{
+    private const int ContinuousBatch = 64;
+    private static readonly TimeSpan LongestPull = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan ShortestPull = TimeSpan.FromMilliseconds(10);
+    private static readonly byte[] Ack = "+ACK"u8.ToArray();
+    private static readonly byte[] Nak = "-NAK"u8.ToArray();
+    private static readonly byte[] Term = "+TERM"u8.ToArray();
+    private static readonly byte[] Progress = "+WPI"u8.ToArray();
+
+    private readonly GryphBus _bus;
+    private readonly string _endpoint;
+    private readonly string _pullSubject;
+    private readonly long _maxMessageBytes;
+    private readonly GryphLog _log;
+    private readonly CancellationToken _token;
+    private readonly INatsSub<byte[]> _inbox;
+    private readonly Dictionary<string, string> _held = new(StringComparer.Ordinal); // message id -> its ack subject
+    private readonly Timer _keepAlive;
+    private int _owed; // messages the open pull request may still deliver
+    private bool _disposed;
+
+    private BusMessageReceiver(GryphBus bus, string endpoint, long maxMessageBytes, GryphLog log, INatsSub<byte[]> inbox, CancellationToken token)
+    {
+        _bus = bus;
+        _endpoint = endpoint;
+        Path = BusNames.Subject(bus.Namespace, endpoint);
+        _pullSubject = $"$JS.API.CONSUMER.MSG.NEXT.{BusNames.Stream(bus.Namespace, endpoint)}.{BusNames.InboxConsumer}";
+        _maxMessageBytes = maxMessageBytes;
+        _log = log;
+        _token = token;
+        _inbox = inbox;
+        var period = BusTransport.AckWait / 3;
+        _keepAlive = new Timer(_ => KeepHeldAlive(), null, period, period);
+    }
+
+    public string Path { get; }
+
+    public int? ExpectedCount { get; set; }
+
+    public static BusMessageReceiver Open(GryphBus bus, string endpoint, long maxMessageBytes, GryphLog log, CancellationToken token)
+    {
+        var connection = bus.Connection;
+        // Not connection.NewInbox(): the client routes subjects under its own request inbox through one shared
+        // subscription meant for request/reply, and deliveries to it never reach a separate subscriber.
+        var subject = "_INBOX.gryph-" + Guid.NewGuid().ToString("N");
+        var inbox = BusAwait.Result(connection.SubscribeCoreAsync<byte[]>(subject, cancellationToken: token));
+        return new BusMessageReceiver(bus, endpoint, maxMessageBytes, log, inbox, token);
+    }
+
+    public ReceiveResult Receive(Deadline deadline) => Next(deadline, raw: false);
+
+    public ReceiveResult ReceiveRaw(Deadline deadline) => Next(deadline, raw: true);
+
+    public void Acknowledge(GryphMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        string? ackSubject;
+        lock (_held)
+        {
+            if (!_held.Remove(message.Id, out ackSubject))
+            {
+                return;
+            }
+        }
+
+        Reply(ackSubject, Ack);
+    }
+
+    private ReceiveResult Next(Deadline deadline, bool raw)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        while (true)
+        {
+            if (_owed <= 0)
+            {
+                if (deadline.HasExpired)
+                {
+                    return ReceiveResult.TimedOut;
+                }
+
+                RequestMessages(deadline);
+            }
+
+            var delivery = WaitForDelivery(deadline);
+            if (delivery is not { } msg)
+            {
+                return ReceiveResult.TimedOut; // the pull stays open; what it still brings is read by the next call
+            }
+
+            if (string.IsNullOrEmpty(msg.ReplyTo))
+            {
+                // A status from the server, not a message: 408 the pull expired, 404 nothing waiting,
+                // 409 the consumer changed. Each ends the pull; a new one is sent if time is left.
+                var code = msg.Headers?.Code ?? 0;
+                if (code is 408 or 404 or 409)
+                {
+                    _owed = 0;
+                }
+
+                continue;
+            }
+
+            _owed--;
+            return Deliver(msg, raw);
+        }
+    }
+
+    private void RequestMessages(Deadline deadline)
+    {
+        var batch = Math.Max(1, ExpectedCount ?? ContinuousBatch);
+        var expires = deadline.IsInfinite ? LongestPull : deadline.Remaining;
+        if (expires > LongestPull)
+        {
+            expires = LongestPull;
+        }
+
+        if (expires < ShortestPull)
+        {
+            expires = ShortestPull;
+        }
+
+        var request = string.Create(CultureInfo.InvariantCulture, $"{{\"batch\":{batch},\"expires\":{expires.Ticks * 100}}}");
+        try
+        {
+            BusAwait.Complete(_bus.Connection.PublishAsync(_pullSubject, Encoding.ASCII.GetBytes(request), replyTo: _inbox.Subject, cancellationToken: _token));
+        }
+        catch (NatsException ex)
+        {
+            throw BusErrors.Request(ex, $"ask for messages on '{_endpoint}'", _endpoint);
+        }
+
+        _owed = batch;
+    }
+
+    private NatsMsg<byte[]>? WaitForDelivery(Deadline deadline)
+    {
+        var reader = _inbox.Msgs;
+        if (reader.TryRead(out var ready))
+        {
+            return ready;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(_token);
+        if (!deadline.IsInfinite)
+        {
+            wait.CancelAfter(deadline.Remaining);
+        }
+
+        try
+        {
+            return BusAwait.Result(reader.ReadAsync(wait.Token));
+        }
+        catch (OperationCanceledException) when (!_token.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new GryphgenException(BusErrors.NotConnected, GryphgenErrorKind.ResourceUnavailable,
+                $"The subscription for '{_endpoint}' was closed: the bus connection is gone.", _endpoint, ex);
+        }
+    }
+
+    private ReceiveResult Deliver(NatsMsg<byte[]> msg, bool raw)
+    {
+        var payload = msg.Data ?? [];
+        var ackSubject = msg.ReplyTo!;
+        if (payload.Length > _maxMessageBytes)
+        {
+            Reply(ackSubject, Term); // it can never be taken here; delivering it again would only repeat this error
+            return Failure("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
+                $"A message on '{_endpoint}' has {payload.Length} bytes, over the limit of {_maxMessageBytes} (-MaxMessageBytes); it was dropped.");
+        }
+
+        GryphMessage message;
+        try
+        {
+            message = BusEnvelope.FromDelivery(raw ? null : msg.Headers, payload, _endpoint, null);
+        }
+        catch (FormatException ex)
+        {
+            Reply(ackSubject, Term);
+            return Failure("GryphMessageMalformed", GryphgenErrorKind.InvalidData, $"A message on '{_endpoint}' is malformed ({ex.Message}); it was dropped.");
+        }
+
+        lock (_held)
+        {
+            _held[message.Id] = ackSubject;
+        }
+
+        if (_log.IsEnabled)
+        {
+            _log.Write(GryphLogLevel.Info, $"Received message {message.Id} ({message.Bytes} bytes) from {message.From ?? "?"} on bus endpoint {_endpoint}");
+        }
+
+        return new ReceiveResult(message, null);
+    }
+
+    private ReceiveResult Failure(string id, GryphgenErrorKind kind, string text)
+    {
+        _log.Write(GryphLogLevel.Error, $"{id}: {text}");
+        return new ReceiveResult(null, new GryphgenException(id, kind, text, _endpoint));
+    }
+
+    private void KeepHeldAlive()
+    {
+        string[] subjects;
+        lock (_held)
+        {
+            subjects = _held.Values.ToArray();
+        }
+
+        foreach (var subject in subjects)
+        {
+            TryReply(subject, Progress);
+        }
+    }
+
+    private void Reply(string subject, byte[] verb)
+    {
+        try
+        {
+            BusAwait.Complete(_bus.Connection.PublishAsync(subject, verb, cancellationToken: CancellationToken.None));
+        }
+        catch (NatsException ex)
+        {
+            throw BusErrors.Request(ex, $"acknowledge a message on '{_endpoint}'", _endpoint);
+        }
+    }
+
+    private void TryReply(string subject, byte[] verb)
+    {
+        try
+        {
+            _ = _bus.Connection.PublishAsync(subject, verb, cancellationToken: CancellationToken.None).AsTask().Wait(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is NatsException or AggregateException or GryphgenException)
+        {
+            // best effort: a message that is not kept alive or handed back is delivered again after AckWait
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _keepAlive.Dispose();
+        // Hand back what was delivered but not handed on, so the next receiver gets it now, not after AckWait.
+        string[] held;
+        lock (_held)
+        {
+            held = _held.Values.ToArray();
+            _held.Clear();
+        }
+
+        foreach (var subject in held)
+        {
+            TryReply(subject, Nak);
+        }
+
+        while (_inbox.Msgs.TryRead(out var pending))
+        {
+            if (!string.IsNullOrEmpty(pending.ReplyTo))
+            {
+                TryReply(pending.ReplyTo, Nak);
+            }
+        }
+
+        try
+        {
+            _ = _inbox.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+        }
+    }
+}

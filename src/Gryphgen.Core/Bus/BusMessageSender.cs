@@ -1,0 +1,122 @@
+using System.Text;
+using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Messaging;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace Gryphgen.Core.Bus;
+
+/// <summary>
+/// Publishes to one bus endpoint and waits for JetStream to confirm each message is stored. A publish that gets no
+/// confirmation (a server failing over, a lost connection) is retried with the same message id until the deadline;
+/// JetStream's de-duplication keeps it to one stored copy.
+/// </summary>
+internal sealed class BusMessageSender : IMessageSender
+{
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
+    private readonly GryphBus _bus;
+    private readonly string _endpoint;
+    private readonly GryphLog _log;
+    private readonly CancellationToken _token;
+
+    public BusMessageSender(GryphBus bus, string endpoint, string subject, GryphLog log, CancellationToken token)
+    {
+        _bus = bus;
+        _endpoint = endpoint;
+        Path = subject;
+        _log = log;
+        _token = token;
+    }
+
+    public string Path { get; }
+
+    public int Send(GryphMessage message, Deadline deadline)
+    {
+        var headers = BusEnvelope.ToHeaders(message);
+        var payload = Encoding.UTF8.GetBytes(message.Content);
+        Publish(payload, headers, message.Id, deadline);
+        if (_log.IsEnabled)
+        {
+            _log.Write(GryphLogLevel.Info, $"Sent message {message.Id} ({payload.Length} bytes) to {_endpoint} on the bus{(message.ReplyTo is null ? string.Empty : " in reply to " + message.ReplyTo)}");
+        }
+
+        return payload.Length;
+    }
+
+    public void SendRaw(string content, Deadline deadline)
+    {
+        var payload = Encoding.UTF8.GetBytes(content);
+        Publish(payload, null, GryphMessage.NewId(), deadline);
+        if (_log.IsEnabled)
+        {
+            _log.Write(GryphLogLevel.Info, $"Sent raw text ({payload.Length} bytes) to {_endpoint} on the bus");
+        }
+    }
+
+    private void Publish(byte[] payload, NatsHeaders? headers, string messageId, Deadline deadline)
+    {
+        var limit = _bus.MaxPayload;
+        if (limit > 0 && payload.Length > limit)
+        {
+            throw new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
+                $"Message {messageId} has {payload.Length} bytes; the bus server takes at most {limit} (its max_payload).", messageId);
+        }
+
+        var attempt = 0;
+        while (true)
+        {
+            attempt++;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_token);
+            if (!deadline.IsInfinite)
+            {
+                timeout.CancelAfter(deadline.Remaining);
+            }
+
+            try
+            {
+                var ack = BusAwait.Result(_bus.JetStream.PublishAsync(Path, payload, headers: headers,
+                    opts: new NatsJSPubOpts { MsgId = messageId }, cancellationToken: timeout.Token));
+                ack.EnsureSuccess();
+                if (ack.Duplicate)
+                {
+                    _log.Write(GryphLogLevel.Info, $"Message {messageId} was already stored on the bus; this send was not stored twice.");
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (_token.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex) when (IsTransient(ex))
+            {
+                if (deadline.HasExpired || timeout.IsCancellationRequested)
+                {
+                    throw new GryphgenException("GryphSendTimeout", GryphgenErrorKind.Timeout,
+                        $"The bus did not confirm message {messageId} to {_endpoint} before the timeout ({attempt} attempt(s)): {ex.Message}", _endpoint, ex);
+                }
+
+                _log.Write(GryphLogLevel.Warn, $"No confirmation for message {messageId} from the bus ({ex.Message}); sending it again with the same id.");
+                _token.WaitHandle.WaitOne(RetryPause); // a pause between retries, cut short by Ctrl+C
+                _token.ThrowIfCancellationRequested();
+            }
+            catch (NatsPayloadTooLargeException ex)
+            {
+                throw new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
+                    $"Message {messageId} is larger than the bus server takes: {ex.Message}", messageId, ex);
+            }
+            catch (NatsJSApiException ex)
+            {
+                throw BusErrors.Request(ex, $"store message {messageId} for {_endpoint}", _endpoint);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception exception) =>
+        exception is OperationCanceledException or TimeoutException or NatsJSPublishNoResponseException or NatsNoRespondersException
+        || (exception is NatsException && exception is not NatsPayloadTooLargeException && exception is not NatsJSApiException);
+
+    public void Dispose()
+    {
+    }
+}

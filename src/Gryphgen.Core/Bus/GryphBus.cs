@@ -1,0 +1,184 @@
+using Gryphgen.Core.Messaging;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace Gryphgen.Core.Bus;
+
+public enum GryphBusState
+{
+    Open,
+    Connecting,
+    Reconnecting,
+    Closed,
+}
+
+/// <summary>
+/// One connection to a NATS bus (one server or a cluster), shared by every cmdlet, agent and bridge of a session.
+/// It shows where it is connected and how it authenticated, never with what: no property holds a secret.
+/// </summary>
+public sealed class GryphBus : IDisposable
+{
+    private readonly NatsConnection _connection;
+    private bool _disposed;
+
+    private GryphBus(NatsConnection connection, BusConnectionOptions options)
+    {
+        _connection = connection;
+        JetStream = new NatsJSContext(connection);
+        Namespace = options.Namespace;
+        Servers = options.Urls.Select(RedactUrl).ToArray();
+        Authentication = options.AuthenticationKind;
+        TlsMode = options.TlsMode;
+        Replicas = options.Replicas;
+        ConnectTimeout = options.ConnectTimeout;
+        ConnectedAt = DateTime.UtcNow;
+        Transport = new BusTransport(this);
+    }
+
+    /// <summary>The server URLs as given, with any user or password in them replaced by ***.</summary>
+    public IReadOnlyList<string> Servers { get; }
+
+    public string Namespace { get; }
+
+    public string Authentication { get; }
+
+    public BusTlsMode TlsMode { get; }
+
+    public int Replicas { get; }
+
+    public TimeSpan ConnectTimeout { get; }
+
+    public DateTime ConnectedAt { get; }
+
+    public GryphBusState State => _disposed ? GryphBusState.Closed : _connection.ConnectionState switch
+    {
+        NatsConnectionState.Open => GryphBusState.Open,
+        NatsConnectionState.Connecting => GryphBusState.Connecting,
+        NatsConnectionState.Reconnecting => GryphBusState.Reconnecting,
+        _ => GryphBusState.Closed,
+    };
+
+    /// <summary>The server this connection talks to now (host:port).</summary>
+    public string? ConnectedServer => _connection.ServerInfo is { } info ? $"{info.Host}:{info.Port}" : null;
+
+    public string? ServerName => _connection.ServerInfo?.Name;
+
+    public string? ServerVersion => _connection.ServerInfo?.Version;
+
+    /// <summary>The largest message (headers and content) the server takes, in bytes.</summary>
+    public long MaxPayload => _connection.ServerInfo?.MaxPayload ?? 0;
+
+    public bool JetStreamEnabled => _connection.ServerInfo?.JetStreamAvailable ?? false;
+
+    public bool TlsActive => _connection.ServerInfo is { } info && (info.TlsRequired || info.TlsAvailable) && TlsMode != BusTlsMode.Disable;
+
+    public BusTransport Transport { get; }
+
+    internal NatsConnection Connection => _disposed ? throw NotConnected() : _connection;
+
+    internal NatsJSContext JetStream { get; }
+
+    /// <summary>Connects, failing within <see cref="BusConnectionOptions.ConnectTimeout"/> with an error that says whether the server was unreachable, refused the credentials or failed TLS.</summary>
+    public static GryphBus Connect(BusConnectionOptions options, GryphLog? log = null, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        BusNames.ValidateNamespace(options.Namespace);
+        if (options.Urls.Count == 0)
+        {
+            throw new GryphgenException("GryphBusUrlMissing", GryphgenErrorKind.InvalidArgument, "Give at least one server URL, e.g. nats://127.0.0.1:4222.");
+        }
+
+        var servers = string.Join(",", options.Urls.Select(RedactUrl));
+        log?.Write(GryphLogLevel.Info, $"Connecting to the bus at {servers} (namespace {options.Namespace}, authentication {options.AuthenticationKind}, TLS {options.TlsMode})");
+        var connection = new NatsConnection(NatsOpts.Default with
+        {
+            Url = string.Join(",", options.Urls),
+            Name = options.ClientName,
+            AuthOpts = AuthOptions(options),
+            TlsOpts = TlsOptions(options),
+            ConnectTimeout = options.ConnectTimeout,
+            RequestTimeout = TimeSpan.FromSeconds(10),
+            CommandTimeout = TimeSpan.FromSeconds(10),
+            MaxReconnectRetry = -1,
+            ReconnectWaitMin = TimeSpan.FromMilliseconds(50),
+            ReconnectWaitMax = TimeSpan.FromSeconds(2),
+            RetryOnInitialConnect = false,
+            PublishTimeoutOnDisconnected = true,
+        });
+        try
+        {
+            // The client's own timeout applies per server; this bounds the whole attempt, and Ctrl+C ends it.
+            BusAwait.Complete(connection.ConnectAsync().AsTask().WaitAsync(options.ConnectTimeout + TimeSpan.FromMilliseconds(250), token));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            _ = connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1), CancellationToken.None);
+            throw BusErrors.FromConnect(ex, servers, options.ConnectTimeout);
+        }
+        catch
+        {
+            _ = connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1), CancellationToken.None);
+            throw;
+        }
+
+        var bus = new GryphBus(connection, options);
+        log?.Write(GryphLogLevel.Info, $"Connected to the bus: server {bus.ServerName} {bus.ServerVersion} at {bus.ConnectedServer}, JetStream {(bus.JetStreamEnabled ? "on" : "off")}");
+        return bus;
+    }
+
+    /// <summary>Round-trip time to the server, also a check that the connection is alive.</summary>
+    public TimeSpan Ping(CancellationToken token = default) => BusAwait.Result(Connection.PingAsync(token));
+
+    internal static GryphgenException NotConnected() =>
+        new(BusErrors.NotConnected, GryphgenErrorKind.ResourceUnavailable, "The bus connection is closed. Connect again with Connect-GryphBus.");
+
+    /// <summary>Hides user and password in a URL such as nats://user:secret@host:4222.</summary>
+    public static string RedactUrl(string url)
+    {
+        var at = url.LastIndexOf('@');
+        if (at < 0)
+        {
+            return url;
+        }
+
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        var start = scheme >= 0 ? scheme + 3 : 0;
+        return at > start ? string.Concat(url.AsSpan(0, start), "***", url.AsSpan(at)) : url;
+    }
+
+    private static NatsAuthOpts AuthOptions(BusConnectionOptions options) => NatsAuthOpts.Default with
+    {
+        Username = options.UserName,
+        Password = options.Password,
+        Token = options.Token,
+        CredsFile = options.CredentialsFile,
+        NKeyFile = options.NKeyFile,
+    };
+
+    private static NatsTlsOpts TlsOptions(BusConnectionOptions options) => NatsTlsOpts.Default with
+    {
+        Mode = options.TlsMode switch
+        {
+            BusTlsMode.Require => NATS.Client.Core.TlsMode.Require,
+            BusTlsMode.Disable => NATS.Client.Core.TlsMode.Disable,
+            _ => NATS.Client.Core.TlsMode.Auto,
+        },
+        CaFile = options.CaFile,
+        CertFile = options.ClientCertificateFile,
+        KeyFile = options.ClientKeyFile,
+        InsecureSkipVerify = options.SkipCertificateCheck,
+    };
+
+    public override string ToString() => $"{string.Join(",", Servers)} ({Namespace})";
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _ = _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+    }
+}
