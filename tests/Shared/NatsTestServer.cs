@@ -134,9 +134,19 @@ public sealed partial class NatsTestServer : IDisposable
     /// <summary>Starts a lone server and waits until it is ready.</summary>
     public static NatsTestServer Start(NatsTestServerOptions? options = null)
     {
-        var ports = FreePorts(2);
-        var server = Create(options ?? new NatsTestServerOptions(), "gryph", ports[0], ports[1], 0, clusterName: null, routePorts: null);
-        return StartOrDispose(server);
+        // A free port can be taken by another process between FreePorts and the server's bind: try fresh ports then.
+        for (var attempt = 1; ; attempt++)
+        {
+            var ports = FreePorts(2);
+            var server = Create(options ?? new NatsTestServerOptions(), "gryph", ports[0], ports[1], 0, clusterName: null, routePorts: null);
+            try
+            {
+                return StartOrDispose(server);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
     }
 
     internal static NatsTestServer StartOrDispose(NatsTestServer server)
