@@ -118,7 +118,6 @@ public static class ChatConversation
             }
 
             using var receiver = transport.OpenReceiver(chatName, FrameFormat.DefaultMaxMessageBytes, options.Log, token);
-            receiver.ExpectedCount = 1; // one reply at a time
             var text = options.Opening;
             Record(new ChatTranscriptEntry { Round = 0, From = chatName, To = options.Participants[0], Content = text });
             for (var round = 1; round <= options.Rounds; round++)

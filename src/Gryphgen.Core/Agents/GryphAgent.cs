@@ -110,7 +110,6 @@ public sealed class GryphAgent : IDisposable
         try
         {
             receiver = agent._transport.OpenReceiver(options.Name, options.MaxMessageBytes, log, agent._receiving.Token);
-            receiver.ExpectedCount = 1; // one message at a time, so agents sharing an endpoint share its work
         }
         catch
         {

@@ -11,13 +11,12 @@ namespace Gryphgen.Core.Bus;
 /// Reads one bus endpoint through its durable consumer. It speaks JetStream's pull protocol itself (a request to
 /// $JS.API.CONSUMER.MSG.NEXT with "batch" and "expires") rather than the client's Fetch, because Fetch cannot wait
 /// for less than a second and -TimeoutSeconds must hold to within 10 %. It asks for no more messages than the
-/// caller expects; a message is acknowledged only when the caller says it was handed on, and messages it holds
+/// caller expects (one per request); a message is acknowledged only when the caller says it was handed on, and messages it holds
 /// unacknowledged are kept alive (+WPI) while it runs and handed back (-NAK) when it closes, so the next receiver
 /// gets them at once, in order.
 /// </summary>
 internal sealed class BusMessageReceiver : IMessageReceiver
 {
-    private const int ContinuousBatch = 64;
     private static readonly TimeSpan LongestPull = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan ShortestPull = TimeSpan.FromMilliseconds(10);
     private static readonly byte[] Ack = "+ACK"u8.ToArray();
@@ -53,7 +52,6 @@ internal sealed class BusMessageReceiver : IMessageReceiver
 
     public string Path { get; }
 
-    public int? ExpectedCount { get; set; }
 
     public static BusMessageReceiver Open(GryphBus bus, string endpoint, long maxMessageBytes, GryphLog log, CancellationToken token)
     {
@@ -125,7 +123,10 @@ internal sealed class BusMessageReceiver : IMessageReceiver
 
     private void RequestMessages(Deadline deadline)
     {
-        var batch = Math.Max(1, ExpectedCount ?? ContinuousBatch);
+        // One message per pull. Fetching ahead would be faster, but what a receiver holds unread when it stops
+        // must be handed back, and nats-server 2.9 loses the order (and briefly a message) when several
+        // deliveries of one consumer are NAKed together; one at a time, a stopped receiver holds at most one.
+        const int batch = 1;
         var expires = deadline.IsInfinite ? LongestPull : deadline.Remaining;
         if (expires > LongestPull)
         {
@@ -206,6 +207,7 @@ internal sealed class BusMessageReceiver : IMessageReceiver
             _held[message.Id] = ackSubject;
         }
 
+
         if (_log.IsEnabled)
         {
             _log.Write(GryphLogLevel.Info, $"Received message {message.Id} ({message.Bytes} bytes) from {message.From ?? "?"} on bus endpoint {_endpoint}");
@@ -267,33 +269,53 @@ internal sealed class BusMessageReceiver : IMessageReceiver
 
         _disposed = true;
         _keepAlive.Dispose();
-        // Hand back what was delivered but not handed on, so the next receiver gets it now, not after AckWait.
-        string[] held;
-        lock (_held)
+        if (_owed > 0)
         {
-            held = _held.Values.ToArray();
-            _held.Clear();
+            // Messages of the open pull may be on their way: the server answers a ping only after sending what it
+            // sent before, so after the pong they are all in the channel below, to be handed back too. Once the
+            // subscription is gone the server drops the pull, having no one to deliver it to.
+            try
+            {
+                _ = _bus.Connection.PingAsync(CancellationToken.None).AsTask().Wait(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception ex) when (ex is NatsException or AggregateException or GryphgenException)
+            {
+            }
         }
 
-        foreach (var subject in held)
+        // Hand back what was delivered but not handed on, so the next receiver gets it now, not after AckWait:
+        // first everything is collected and the subscription closed, so the open pull cannot take the handed-back
+        // messages again (the server drops a pull whose reply subject has no subscriber), then NAKs in order.
+        var handBack = new List<string>();
+        lock (_held)
         {
-            TryReply(subject, Nak);
+            handBack.AddRange(_held.Values);
+            _held.Clear();
         }
 
         while (_inbox.Msgs.TryRead(out var pending))
         {
             if (!string.IsNullOrEmpty(pending.ReplyTo))
             {
-                TryReply(pending.ReplyTo, Nak);
+                handBack.Add(pending.ReplyTo);
             }
         }
 
         try
         {
             _ = _inbox.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(2));
+            if (handBack.Count > 0)
+            {
+                _ = _bus.Connection.PingAsync(CancellationToken.None).AsTask().Wait(TimeSpan.FromSeconds(2)); // the server has seen the UNSUB
+            }
         }
-        catch (AggregateException)
+        catch (Exception ex) when (ex is NatsException or AggregateException or GryphgenException)
         {
+        }
+
+        foreach (var subject in handBack)
+        {
+            TryReply(subject, Nak);
         }
     }
 }

@@ -76,12 +76,14 @@ internal sealed class BusMessageSender : IMessageSender
             {
                 var ack = BusAwait.Result(_bus.JetStream.PublishAsync(Path, payload, headers: headers,
                     opts: new NatsJSPubOpts { MsgId = messageId }, cancellationToken: timeout.Token));
-                ack.EnsureSuccess();
                 if (ack.Duplicate)
                 {
+                    // An earlier attempt (or send) with this id was stored: the retry is the same message, stored once.
                     _log.Write(GryphLogLevel.Info, $"Message {messageId} was already stored on the bus; this send was not stored twice.");
+                    return;
                 }
 
+                ack.EnsureSuccess();
                 return;
             }
             catch (OperationCanceledException) when (_token.IsCancellationRequested)

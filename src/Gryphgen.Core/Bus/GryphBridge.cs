@@ -200,7 +200,6 @@ public sealed class GryphBridge : IDisposable
         try
         {
             using var receiver = _bus.Transport.OpenReceiver(endpoint, _options.MaxMessageBytes, _log, token);
-            receiver.ExpectedCount = 1;
             while (!token.IsCancellationRequested)
             {
                 var result = receiver.Receive(Deadline.Infinite);

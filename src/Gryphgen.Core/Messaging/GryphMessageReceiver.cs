@@ -26,9 +26,6 @@ public sealed class GryphMessageReceiver : IMessageReceiver
 
     public string Path => _reader.Path;
 
-    /// <summary>Unused: a FIFO receiver reads exactly one message at a time, so it never takes more than asked.</summary>
-    public int? ExpectedCount { get; set; }
-
     /// <summary>A no-op: a message read from a FIFO is already gone from the pipe.</summary>
     public void Acknowledge(GryphMessage message)
     {

@@ -19,7 +19,4 @@ public interface IMessageReceiver : IDisposable
 
     /// <summary>Says <paramref name="message"/> has been handed on, so the inbox may forget it. A no-op where nothing is kept.</summary>
     void Acknowledge(GryphMessage message);
-
-    /// <summary>How many messages the caller still expects, so a transport that fetches in batches takes no more than that; null when unbounded.</summary>
-    int? ExpectedCount { get; set; }
 }

@@ -54,7 +54,6 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
             var deadline = DeadlineFrom(TimeoutSeconds);
             while (Continuous || received < Count)
             {
-                receiver.ExpectedCount = Continuous ? null : Count - received;
                 var result = Raw ? receiver.ReceiveRaw(deadline) : receiver.Receive(deadline);
                 if (result.Message is { } message)
                 {
