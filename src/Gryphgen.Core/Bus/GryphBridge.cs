@@ -26,6 +26,7 @@ public sealed class GryphBridge : IDisposable
     private readonly FifoTransport _local;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<string, Thread> _returns = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<string> _createdLocally = new(); // FIFOs the bridge made, removed when it stops
     private readonly Thread _outbound;
     private long _toBus;
     private long _fromBus;
@@ -84,7 +85,7 @@ public sealed class GryphBridge : IDisposable
         var bridge = new GryphBridge(options, bus, log);
         try
         {
-            bridge._local.CreateEndpoint(options.Name);
+            bridge.CreateLocal(options.Name);
             bus.Transport.CreateEndpoint(options.Name);
             foreach (var name in options.Returns.Concat(options.Raw && options.RawSender is { } s ? [s] : []))
             {
@@ -111,7 +112,11 @@ public sealed class GryphBridge : IDisposable
         }
 
         _stopping.Cancel();
-        _outbound.Join(TimeSpan.FromSeconds(5));
+        if (_outbound.IsAlive)
+        {
+            _outbound.Join(TimeSpan.FromSeconds(5));
+        }
+
         foreach (var thread in _returns.Values)
         {
             thread.Join(TimeSpan.FromSeconds(5));
@@ -120,6 +125,18 @@ public sealed class GryphBridge : IDisposable
         if (_state == GryphBridgeState.Running)
         {
             _state = GryphBridgeState.Stopped;
+        }
+
+        foreach (var endpoint in _createdLocally.Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                _local.RemoveEndpoint(endpoint);
+            }
+            catch (GryphgenException ex)
+            {
+                _log.Write(GryphLogLevel.Warn, $"Bridge {Name}: could not remove {_local.Locate(endpoint)}: {ex.Message}");
+            }
         }
 
         _log.Write(GryphLogLevel.Info, $"Bridge {Name} stopped: {RelayedToBus} to the bus, {RelayedFromBus} from it");
@@ -186,6 +203,7 @@ public sealed class GryphBridge : IDisposable
         }
 
         _bus.Transport.CreateEndpoint(endpoint);
+        CreateLocal(endpoint); // now, so a local peer can open it for reading before the first answer comes
         var thread = new Thread(() => RelayFromBus(endpoint)) { IsBackground = true, Name = "GryphBridge return " + endpoint };
         if (_returns.TryAdd(endpoint, thread))
         {
@@ -232,10 +250,7 @@ public sealed class GryphBridge : IDisposable
     private void WriteLocally(string endpoint, GryphMessage message, CancellationToken token)
     {
         var raw = _options.Raw && string.Equals(endpoint, _options.RawSender, StringComparison.Ordinal);
-        if (!_local.EndpointExists(endpoint))
-        {
-            _local.CreateEndpoint(endpoint);
-        }
+        CreateLocal(endpoint);
 
         while (true)
         {
@@ -259,6 +274,14 @@ public sealed class GryphBridge : IDisposable
             {
                 _log.Write(GryphLogLevel.Warn, $"Bridge {Name}: no reader on {_local.Locate(endpoint)} yet; message {message.Id} waits on the bus.");
             }
+        }
+    }
+
+    private void CreateLocal(string endpoint)
+    {
+        if (!_local.EndpointExists(endpoint) && _local.CreateEndpoint(endpoint))
+        {
+            _createdLocally.Add(endpoint);
         }
     }
 

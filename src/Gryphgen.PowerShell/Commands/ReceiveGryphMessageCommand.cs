@@ -57,8 +57,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
                 var result = Raw ? receiver.ReceiveRaw(deadline) : receiver.Receive(deadline);
                 if (result.Message is { } message)
                 {
-                    WriteObject(message);
-                    receiver.Acknowledge(message); // only once emitted: a durable inbox delivers it again otherwise
+                    Emit(receiver, message);
                     received++;
                     if (Continuous)
                     {
@@ -90,5 +89,26 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
         {
             WriteGryphError(ex); // one bad endpoint; with pipeline input the next one still goes
         }
+    }
+
+    /// <summary>
+    /// Acknowledges a message only once it has been emitted, so a durable inbox delivers it again otherwise. A
+    /// downstream command that has had enough (Select-Object -First) stops the pipeline while taking the last
+    /// object it wanted, and that one was emitted too. Ctrl+C also stops it, but calls StopProcessing first, so a
+    /// cancelled token tells the two apart; Ctrl+C and a failing downstream command leave the message unacknowledged.
+    /// </summary>
+    private void Emit(IMessageReceiver receiver, GryphMessage message)
+    {
+        try
+        {
+            WriteObject(message);
+        }
+        catch (PipelineStoppedException) when (!CancellationToken.IsCancellationRequested)
+        {
+            receiver.Acknowledge(message);
+            throw;
+        }
+
+        receiver.Acknowledge(message);
     }
 }
