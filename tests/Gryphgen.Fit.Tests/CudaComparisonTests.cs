@@ -15,6 +15,9 @@ namespace Gryphgen.Fit.Tests;
 /// 0.30.0's runtimes/linux-x64/native/cuda12/libllama.so, with its libggml*.so beside it). Each case loads the
 /// model fully offloaded (n_gpu_layers = all) and prints the CUDA0 / CUDA_Host / CPU buffers beside the estimate's
 /// device and host figures; weights and KV must agree within 1 %, the device total within 5 %.
+/// LLamaSharp.Backend.Cuda12 is not served to this workplace and a GPU machine here has no dotnet: there the same
+/// comparison runs without .NET, against node-llama-cpp's prebuilt CUDA llama.cpp, as tests/gpu/cuda-fit-check.sh
+/// (tests/gpu/README.md).
 /// </summary>
 public sealed class CudaComparisonTests(SparseModels models, ITestOutputHelper output) : IClassFixture<SparseModels>
 {
