@@ -59,3 +59,7 @@ finally {
     Get-Job | Remove-Job -Force
     Remove-Item -Recurse -Force $pipeDirectory -ErrorAction SilentlyContinue
 }
+
+# NATS (issue 8): the same paths over a nats-server with JetStream on loopback, next to the FIFO figures above.
+& dotnet run -c $Configuration --project $benchProject -- bus
+if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench bus failed with exit code $LASTEXITCODE" }

@@ -1,6 +1,7 @@
 // Gryphgen benchmarks. Usage: dotnet run -c Release --project bench/Gryphgen.Bench -- <subcommand> [options]
 //   gguf [--files DIR] [--rounds N]   GGUF header reading vs @huggingface/gguf, and a scan of a generated tree
 //   fifo [--round-trips N] [--bulk-messages N]   FIFO round trips vs fifo_pingpong.c, bulk and contended throughput
+//   bus [--round-trips N] [--messages N] [--bulk-messages N]   the same over NATS on loopback (a nats-server started here)
 using Gryphgen.Bench;
 
 var command = args.Length > 0 ? args[0] : "help";
@@ -10,6 +11,8 @@ return command switch
     "gguf" => GgufBenchmark.Run(rest),
     "fifo" => FifoBenchmark.Run(rest),
     "fifo-echo" or "fifo-send" or "fifo-codec" => FifoBenchmark.RunChild(command, rest),
+    "bus" => BusBenchmark.Run(rest),
+    "bus-echo" => BusBenchmark.RunEcho(rest),
     _ => Usage(),
 };
 
