@@ -33,6 +33,9 @@ public sealed class NatsTestServerOptions
 
     public string? Password { get; init; }
 
+    /// <summary>A NATS permissions block for <see cref="User"/>, e.g. <c>{ publish: { deny: ["gryph.*.secret"] } }</c>; null for all.</summary>
+    public string? Permissions { get; init; }
+
     /// <summary>Token the server requires; null for none. Cannot be combined with <see cref="User"/>.</summary>
     public string? Token { get; init; }
 
@@ -400,7 +403,11 @@ public sealed partial class NatsTestServer : IDisposable
             config.AppendLine(c, $"jetstream {{ store_dir: {Quote(StoreDirectory)}, max_memory_store: 256MB, max_file_store: 2GB }}");
         }
 
-        if (Options.User is not null)
+        if (Options.User is not null && Options.Permissions is not null)
+        {
+            config.AppendLine(c, $"authorization {{ users: [ {{ user: {Quote(Options.User)}, password: {Quote(Options.Password ?? string.Empty)}, permissions: {Options.Permissions} }} ] }}");
+        }
+        else if (Options.User is not null)
         {
             config.AppendLine(c, $"authorization {{ user: {Quote(Options.User)}, password: {Quote(Options.Password ?? string.Empty)} }}");
         }

@@ -63,10 +63,11 @@ internal sealed class BusMessageSender : IMessageSender
         }
 
         var attempt = 0;
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         while (true)
         {
             attempt++;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_token);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_token, _bus.NextServerError);
             if (!deadline.IsInfinite)
             {
                 timeout.CancelAfter(deadline.Remaining);
@@ -92,7 +93,13 @@ internal sealed class BusMessageSender : IMessageSender
             }
             catch (Exception ex) when (IsTransient(ex))
             {
-                if (deadline.HasExpired || timeout.IsCancellationRequested)
+                if (_bus.ServerErrorSince(startedAt) is { } serverError && serverError.Contains("Permissions Violation", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new GryphgenException("GryphBusPermissionDenied", GryphgenErrorKind.PermissionDenied,
+                        $"The bus refused message {messageId} to {_endpoint}: {serverError}. The user needs publish permission on {Path} and $JS.API.>.", _endpoint, ex);
+                }
+
+                if (deadline.HasExpired)
                 {
                     throw new GryphgenException("GryphSendTimeout", GryphgenErrorKind.Timeout,
                         $"The bus did not confirm message {messageId} to {_endpoint} before the timeout ({attempt} attempt(s)): {ex.Message}", _endpoint, ex);

@@ -181,7 +181,7 @@ public sealed class GryphBridge : IDisposable
                     EnsureReturn(from); // before publishing, so the reply finds its way back
                 }
 
-                sender.Send(message, Deadline.After(TimeSpan.FromSeconds(30)));
+                Publish(sender, message, token);
                 Interlocked.Increment(ref _toBus);
             }
         }
@@ -192,6 +192,27 @@ public sealed class GryphBridge : IDisposable
         {
             RecordError($"The bridge stopped relaying {Name} to the bus: {ex.Message}");
             _state = GryphBridgeState.Failed;
+        }
+    }
+
+    /// <summary>
+    /// Publishes until the bus confirms, however long it is away: the message has left the local FIFO, so giving up
+    /// would lose it. Retries carry the same id, so the bus stores it once.
+    /// </summary>
+    private void Publish(IMessageSender sender, GryphMessage message, CancellationToken token)
+    {
+        while (true)
+        {
+            try
+            {
+                sender.Send(message, Deadline.After(TimeSpan.FromSeconds(30)));
+                return;
+            }
+            catch (GryphgenException ex) when (ex.Kind == GryphgenErrorKind.Timeout)
+            {
+                RecordError($"The bus has not confirmed message {message.Id} for {Name} yet ({ex.Message}); still trying.");
+                token.ThrowIfCancellationRequested();
+            }
         }
     }
 

@@ -19,15 +19,28 @@ public enum GryphBusState
 public sealed class GryphBus : IDisposable
 {
     private readonly NatsConnection _connection;
+    private readonly IReadOnlyList<string> _urls;
+    private ServerErrorBox? _lastServerErrorBox;
+    private CancellationTokenSource _serverErrorSignal = new();
     private bool _disposed;
 
     private GryphBus(NatsConnection connection, BusConnectionOptions options)
     {
         _connection = connection;
+        _urls = options.Urls;
+        connection.ServerError += (_, args) =>
+        {
+            // The server reports a refused publish (a permissions violation) only as an asynchronous -ERR.
+            Volatile.Write(ref _lastServerErrorBox, new ServerErrorBox(args.Error, System.Diagnostics.Stopwatch.GetTimestamp()));
+            var signalled = Interlocked.Exchange(ref _serverErrorSignal, new CancellationTokenSource());
+            signalled.Cancel(); // wakes a publish waiting for a confirmation that a refusal means will never come
+            signalled.Dispose();
+            return ValueTask.CompletedTask;
+        };
         JetStream = new NatsJSContext(connection);
         Namespace = options.Namespace;
         Servers = options.Urls.Select(RedactUrl).ToArray();
-        Authentication = options.AuthenticationKind;
+        Authentication = options.AuthenticationKind == "None" && options.Urls.Any(u => RedactUrl(u) != u) ? "UrlCredentials" : options.AuthenticationKind;
         TlsMode = options.TlsMode;
         Replicas = options.Replicas;
         ConnectTimeout = options.ConnectTimeout;
@@ -58,8 +71,24 @@ public sealed class GryphBus : IDisposable
         _ => GryphBusState.Closed,
     };
 
-    /// <summary>The server this connection talks to now (host:port).</summary>
-    public string? ConnectedServer => _connection.ServerInfo is { } info ? $"{info.Host}:{info.Port}" : null;
+    /// <summary>
+    /// The server this connection talks to now: the URL given for it (credentials hidden) where one matches, else
+    /// the host and port the server announces (which may be its listen address, 0.0.0.0).
+    /// </summary>
+    public string? ConnectedServer
+    {
+        get
+        {
+            if (_connection.ServerInfo is not { } info)
+            {
+                return null;
+            }
+
+            var port = ":" + info.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var given = _urls.Where(u => u.TrimEnd('/').EndsWith(port, StringComparison.Ordinal)).ToArray();
+            return given.Length == 1 ? RedactUrl(given[0]) : $"{info.Host}{port}";
+        }
+    }
 
     public string? ServerName => _connection.ServerInfo?.Name;
 
@@ -125,6 +154,28 @@ public sealed class GryphBus : IDisposable
         log?.Write(GryphLogLevel.Info, $"Connected to the bus: server {bus.ServerName} {bus.ServerVersion} at {bus.ConnectedServer}, JetStream {(bus.JetStreamEnabled ? "on" : "off")}");
         return bus;
     }
+
+    /// <summary>An error the server reported (an -ERR such as a permissions violation) since <paramref name="sinceTimestamp"/>, if any.</summary>
+    internal string? ServerErrorSince(long sinceTimestamp) =>
+        Volatile.Read(ref _lastServerErrorBox) is { } box && box.At >= sinceTimestamp ? box.Text : null;
+
+    /// <summary>Cancelled when the server next reports an error.</summary>
+    internal CancellationToken NextServerError
+    {
+        get
+        {
+            try
+            {
+                return Volatile.Read(ref _serverErrorSignal).Token;
+            }
+            catch (ObjectDisposedException)
+            {
+                return CancellationToken.None; // swapped out while read: that error has already happened
+            }
+        }
+    }
+
+    private sealed record ServerErrorBox(string Text, long At);
 
     /// <summary>Round-trip time to the server, also a check that the connection is alive.</summary>
     public TimeSpan Ping(CancellationToken token = default) => BusAwait.Result(Connection.PingAsync(token));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gryphgen.Core;
 using Gryphgen.Core.Bus;
+using Gryphgen.Core.Fifo;
 using Gryphgen.Core.Messaging;
 using Gryphgen.Tests;
 using Xunit;
@@ -95,6 +96,36 @@ public sealed class BusConnectTests
             .Concat(typeof(GryphBus).GetProperties().Where(p => p.GetIndexParameters().Length == 0).Select(p => Convert.ToString(p.GetValue(bus), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty)));
         Assert.DoesNotContain("pa55-word", shown, StringComparison.Ordinal);
         Assert.Contains("nats://***@127.0.0.1", shown, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void PublishTheServerRefuses_IsPermissionDenied_NotATimeout()
+    {
+        using var server = NatsTestServer.Start(new NatsTestServerOptions
+        {
+            User = "gryph",
+            Password = "pw",
+            Permissions = "{ publish: { deny: [\"gryph.*.secret\"] } }",
+        });
+        using var bus = GryphBus.Connect(new BusConnectionOptions { Urls = [server.Url], UserName = "gryph", Password = "pw", Namespace = "lab", ConnectTimeout = Timeout });
+        bus.Transport.CreateEndpoint("secret");
+        using var sender = bus.Transport.OpenSender("secret", Deadline.After(TimeSpan.FromSeconds(10)), GryphLog.None, CancellationToken.None);
+        var started = Stopwatch.StartNew();
+        var error = Assert.Throws<GryphgenException>(() => sender.Send(
+            new GryphMessage { Id = GryphMessage.NewId(), Timestamp = DateTime.UtcNow, Content = "x" }, Deadline.After(TimeSpan.FromSeconds(10))));
+        Assert.Equal("GryphBusPermissionDenied", error.ErrorId);
+        Assert.Equal(GryphgenErrorKind.PermissionDenied, error.Kind);
+        Assert.Contains("gryph.lab.secret", error.Message, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
+    }
+
+    [SkippableFact]
+    public void ConnectedServer_IsTheUrlGiven_WithoutCredentials()
+    {
+        using var server = NatsTestServer.Start(new NatsTestServerOptions { User = "gryph", Password = "pw" });
+        using var bus = GryphBus.Connect(new BusConnectionOptions { Urls = [$"nats://gryph:pw@127.0.0.1:{server.Port}"], ConnectTimeout = Timeout });
+        Assert.Equal($"nats://***@127.0.0.1:{server.Port}", bus.ConnectedServer);
+        Assert.Equal("UrlCredentials", bus.Authentication);
     }
 
     private static int FreePort()
