@@ -127,6 +127,20 @@ Describe 'Endpoints and messages on the bus' -Skip:$SkipNats {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphReceiveTimeout,*'
     }
 
+    It 'takes a connection per call with -Bus, leaving the session''s as it is' {
+        $session = Get-GryphBus
+        $other = Connect-GryphBus -Url $Url -Namespace "q$([guid]::NewGuid().ToString('N').Substring(0, 8))" -NoDefault -PassThru
+        try {
+            (Get-GryphBus).Namespace | Should -Be $session.Namespace
+            New-GryphPipe -Name elsewhere -Bus $other | Out-Null
+            Send-GryphMessage -To elsewhere -Content 'per call' -Bus $other
+            (Receive-GryphMessage -Name elsewhere -Bus $other -TimeoutSeconds 5).Content | Should -Be 'per call'
+            (Get-GryphPipe).Name | Should -Not -Contain 'elsewhere'
+            { New-GryphPipe -Name x -Bus $other -Local } | Should -Throw -ErrorId 'GryphTransportConflict,*'
+        }
+        finally { Remove-GryphPipe -Name elsewhere -Bus $other -Confirm:$false; Disconnect-GryphBus -Bus $other }
+    }
+
     It 'acknowledges only what was emitted: a receiver stopped by Select-Object leaves the rest' {
         New-GryphPipe -Name inbox | Out-Null
         1..5 | ForEach-Object { "m$_" } | Send-GryphMessage -To inbox

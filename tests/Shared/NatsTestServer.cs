@@ -36,6 +36,9 @@ public sealed class NatsTestServerOptions
     /// <summary>A NATS permissions block for <see cref="User"/>, e.g. <c>{ publish: { deny: ["gryph.*.secret"] } }</c>; null for all.</summary>
     public string? Permissions { get; init; }
 
+    /// <summary>The public NKey (U...) of the only user the server admits; null for none.</summary>
+    public string? NKey { get; init; }
+
     /// <summary>Token the server requires; null for none. Cannot be combined with <see cref="User"/>.</summary>
     public string? Token { get; init; }
 
@@ -403,7 +406,11 @@ public sealed partial class NatsTestServer : IDisposable
             config.AppendLine(c, $"jetstream {{ store_dir: {Quote(StoreDirectory)}, max_memory_store: 256MB, max_file_store: 2GB }}");
         }
 
-        if (Options.User is not null && Options.Permissions is not null)
+        if (Options.NKey is not null)
+        {
+            config.AppendLine(c, $"authorization {{ users: [ {{ nkey: {Quote(Options.NKey)} }} ] }}");
+        }
+        else if (Options.User is not null && Options.Permissions is not null)
         {
             config.AppendLine(c, $"authorization {{ users: [ {{ user: {Quote(Options.User)}, password: {Quote(Options.Password ?? string.Empty)}, permissions: {Options.Permissions} }} ] }}");
         }

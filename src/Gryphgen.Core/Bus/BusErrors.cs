@@ -10,6 +10,7 @@ internal static class BusErrors
     public const string AuthenticationFailed = "GryphBusAuthenticationFailed";
     public const string TlsFailed = "GryphBusTlsFailed";
     public const string Unreachable = "GryphBusUnreachable";
+    public const string CredentialFileInvalid = "GryphBusCredentialFileInvalid";
     public const string NotConnected = "GryphBusNotConnected";
     public const string NoJetStream = "GryphBusNoJetStream";
     public const string EndpointNotFound = "GryphEndpointNotFound";
@@ -19,6 +20,13 @@ internal static class BusErrors
     {
         var chain = Chain(exception).ToList();
         var text = string.Join(" | ", chain.Select(e => e.Message));
+        if (text.Contains("NKEY file", StringComparison.OrdinalIgnoreCase) || text.Contains("creds file", StringComparison.OrdinalIgnoreCase) ||
+            text.Contains("credentials file", StringComparison.OrdinalIgnoreCase))
+        {
+            return new GryphgenException(CredentialFileInvalid, GryphgenErrorKind.InvalidArgument,
+                $"The credentials for the bus at {servers} could not be read: {Innermost(chain)}. -NKeyFile takes a seed file (SU...), -CredentialsFile a .creds file.", servers, exception);
+        }
+
         if (text.Contains("Authorization Violation", StringComparison.OrdinalIgnoreCase) ||
             text.Contains("authentication", StringComparison.OrdinalIgnoreCase) && !chain.OfType<AuthenticationException>().Any())
         {

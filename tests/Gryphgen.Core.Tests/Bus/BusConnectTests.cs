@@ -120,6 +120,34 @@ public sealed class BusConnectTests
     }
 
     [SkippableFact]
+    public void NKeyFile_Authenticates_AndAnotherKeyIsRefused()
+    {
+        using var user = NATS.NKeys.KeyPair.CreatePair(NATS.NKeys.PrefixByte.User);
+        using var stranger = NATS.NKeys.KeyPair.CreatePair(NATS.NKeys.PrefixByte.User);
+        using var server = NatsTestServer.Start(new NatsTestServerOptions { NKey = user.GetPublicKey() });
+        var seedFile = Path.Combine(server.Directory, "user.nk");
+        var strangerFile = Path.Combine(server.Directory, "stranger.nk");
+        // The layout `nk -gen user -pubout` writes: the seed, then the public key.
+        File.WriteAllText(seedFile, user.GetSeed() + "\n" + user.GetPublicKey() + "\n");
+        File.WriteAllText(strangerFile, stranger.GetSeed() + "\n" + stranger.GetPublicKey() + "\n");
+
+        using var bus = GryphBus.Connect(new BusConnectionOptions { Urls = [server.Url], NKeyFile = seedFile, ConnectTimeout = Timeout });
+        Assert.Equal("NKey", bus.Authentication);
+        Assert.Equal("GryphBusAuthenticationFailed", Refused(new BusConnectionOptions { Urls = [server.Url], NKeyFile = strangerFile, ConnectTimeout = Timeout }).ErrorId);
+    }
+
+    [SkippableFact]
+    public void UnreadableCredentialFile_SaysWhichFile()
+    {
+        using var server = NatsTestServer.Start();
+        var broken = Path.Combine(server.Directory, "broken.nk");
+        File.WriteAllText(broken, "not a key\n");
+        var error = Refused(new BusConnectionOptions { Urls = [server.Url], NKeyFile = broken, ConnectTimeout = Timeout });
+        Assert.Equal("GryphBusCredentialFileInvalid", error.ErrorId);
+        Assert.Contains(broken, error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public void ConnectedServer_IsTheUrlGiven_WithoutCredentials()
     {
         using var server = NatsTestServer.Start(new NatsTestServerOptions { User = "gryph", Password = "pw" });
