@@ -15,10 +15,6 @@ public sealed class GetGryphAgentCommand : GryphCmdlet
 
     protected override void ProcessRecord()
     {
-        var patterns = (Name ?? ["*"]).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
-        foreach (var agent in AgentRegistry.All.Where(a => patterns.Any(p => p.IsMatch(a.Name))))
-        {
-            WriteObject(agent);
-        }
+        WriteObject(Matching(AgentRegistry.All, Name, a => a.Name), enumerateCollection: true);
     }
 }

@@ -15,10 +15,6 @@ public sealed class GetGryphBridgeCommand : GryphCmdlet
 
     protected override void ProcessRecord()
     {
-        var patterns = (Name ?? ["*"]).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
-        foreach (var bridge in BridgeRegistry.All.Where(b => patterns.Any(p => p.IsMatch(b.Name))))
-        {
-            WriteObject(bridge);
-        }
+        WriteObject(Matching(BridgeRegistry.All, Name, b => b.Name), enumerateCollection: true);
     }
 }

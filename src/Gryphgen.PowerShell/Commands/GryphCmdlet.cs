@@ -50,6 +50,35 @@ public abstract class GryphCmdlet : PSCmdlet, IDisposable
         _ => ErrorCategory.NotSpecified,
     };
 
+    /// <summary>The items whose name matches any of <paramref name="patterns"/> (wildcards, case-insensitive); all when null.</summary>
+    protected static IEnumerable<T> Matching<T>(IEnumerable<T> items, IEnumerable<string>? patterns, Func<T, string> nameOf)
+    {
+        var wildcards = (patterns ?? ["*"]).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
+        return items.Where(item => wildcards.Any(w => w.IsMatch(nameOf(item))));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="act"/> on the items each name matches; a literal name that matches nothing is a
+    /// non-terminating error from <paramref name="notFound"/>, a wildcard that matches nothing is not.
+    /// </summary>
+    protected void ForEachNamed<T>(IEnumerable<string> names, Func<IReadOnlyList<T>> items, Func<T, string> nameOf, Func<string, GryphgenException> notFound, Action<T> act)
+    {
+        foreach (var name in names)
+        {
+            var matched = Matching(items(), [name], nameOf).ToArray();
+            if (matched.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                WriteGryphError(notFound(name));
+                continue;
+            }
+
+            foreach (var item in matched)
+            {
+                act(item);
+            }
+        }
+    }
+
     /// <summary>Stops the whole call: used only when nothing more can be done.</summary>
     protected void ThrowTerminating(Exception exception, string errorId, ErrorCategory category, object? target)
         => ThrowTerminatingError(new ErrorRecord(exception, errorId, category, target));

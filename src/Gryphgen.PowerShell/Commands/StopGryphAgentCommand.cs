@@ -28,38 +28,28 @@ public sealed class StopGryphAgentCommand : GryphCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        foreach (var name in Name)
+    protected override void ProcessRecord() => ForEachNamed(
+        Name,
+        () => AgentRegistry.All,
+        a => a.Name,
+        name => new GryphgenException("GryphAgentNotFound", GryphgenErrorKind.NotFound, $"No agent serves '{name}' in this process (Get-GryphAgent lists them).", name),
+        agent =>
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            var agents = AgentRegistry.All.Where(a => pattern.IsMatch(a.Name)).ToArray();
-            if (agents.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            if (!ShouldProcess(agent.Name, "Stop agent"))
             {
-                WriteGryphError(new GryphgenException("GryphAgentNotFound", GryphgenErrorKind.NotFound,
-                    $"No agent serves '{name}' in this process (Get-GryphAgent lists them).", name));
-                continue;
+                return;
             }
 
-            foreach (var agent in agents)
+            var finished = agent.Stop(Force ? TimeSpan.Zero : TimeSpan.FromSeconds(TimeoutSeconds));
+            AgentRegistry.Remove(agent);
+            if (!finished)
             {
-                if (!ShouldProcess(agent.Name, "Stop agent"))
-                {
-                    continue;
-                }
-
-                var finished = agent.Stop(Force ? TimeSpan.Zero : TimeSpan.FromSeconds(TimeoutSeconds));
-                AgentRegistry.Remove(agent);
-                if (!finished)
-                {
-                    WriteWarning($"Agent {agent.Name}: its backend did not stop at once; it ends when the current message ends.");
-                }
-
-                if (PassThru)
-                {
-                    WriteObject(agent);
-                }
+                WriteWarning($"Agent {agent.Name}: its backend did not stop at once; it ends when the current message ends.");
             }
-        }
-    }
+
+            if (PassThru)
+            {
+                WriteObject(agent);
+            }
+        });
 }

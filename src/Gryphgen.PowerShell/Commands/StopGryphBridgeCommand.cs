@@ -17,33 +17,23 @@ public sealed class StopGryphBridgeCommand : GryphCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        foreach (var name in Name)
+    protected override void ProcessRecord() => ForEachNamed(
+        Name,
+        () => BridgeRegistry.All,
+        b => b.Name,
+        name => new GryphgenException("GryphBridgeNotFound", GryphgenErrorKind.NotFound, $"No bridge relays '{name}' in this process (Get-GryphBridge lists them).", name),
+        bridge =>
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            var bridges = BridgeRegistry.All.Where(b => pattern.IsMatch(b.Name)).ToArray();
-            if (bridges.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            if (!ShouldProcess(bridge.Name, "Stop bridge"))
             {
-                WriteGryphError(new GryphgenException("GryphBridgeNotFound", GryphgenErrorKind.NotFound,
-                    $"No bridge relays '{name}' in this process (Get-GryphBridge lists them).", name));
-                continue;
+                return;
             }
 
-            foreach (var bridge in bridges)
+            bridge.Dispose();
+            BridgeRegistry.Remove(bridge);
+            if (PassThru)
             {
-                if (!ShouldProcess(bridge.Name, "Stop bridge"))
-                {
-                    continue;
-                }
-
-                bridge.Dispose();
-                BridgeRegistry.Remove(bridge);
-                if (PassThru)
-                {
-                    WriteObject(bridge);
-                }
+                WriteObject(bridge);
             }
-        }
-    }
+        });
 }
