@@ -3,6 +3,7 @@ using Gryphgen.Core.Fifo;
 using Gryphgen.Core.Messaging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 
 namespace Gryphgen.Core.Bus;
 
@@ -14,6 +15,11 @@ namespace Gryphgen.Core.Bus;
 internal sealed class BusMessageSender : IMessageSender
 {
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How many queued publishes may await their confirmations at once.</summary>
+    private const int Window = 256;
+
+    private readonly Queue<Pending> _inFlight = new();
     private readonly GryphBus _bus;
     private readonly string _endpoint;
     private readonly GryphLog _log;
@@ -53,7 +59,71 @@ internal sealed class BusMessageSender : IMessageSender
         }
     }
 
-    private void Publish(byte[] payload, NatsHeaders? headers, string messageId, Deadline deadline)
+    public int Queue(GryphMessage message, Deadline deadline)
+    {
+        var headers = BusEnvelope.ToHeaders(message);
+        var payload = Encoding.UTF8.GetBytes(message.Content);
+        Enqueue(payload, headers, message.Id, deadline);
+        return payload.Length;
+    }
+
+    public void QueueRaw(string content, Deadline deadline) =>
+        Enqueue(Encoding.UTF8.GetBytes(content), null, GryphMessage.NewId(), deadline);
+
+    public void Flush(Deadline deadline)
+    {
+        while (_inFlight.Count > 0)
+        {
+            Complete(_inFlight.Dequeue(), deadline);
+        }
+    }
+
+    /// <summary>
+    /// Publishes without waiting for the confirmation, so up to <see cref="Window"/> messages travel at once; they
+    /// are stored in the order sent, as one connection carries them. A publish that is not confirmed is sent again
+    /// with the same id, synchronously, when its turn to complete comes.
+    /// </summary>
+    private void Enqueue(byte[] payload, NatsHeaders? headers, string messageId, Deadline deadline)
+    {
+        CheckSize(payload, messageId);
+        var ack = _bus.JetStream.PublishAsync(Path, payload, headers: headers, opts: new NatsJSPubOpts { MsgId = messageId }, cancellationToken: _token).AsTask();
+        _inFlight.Enqueue(new Pending(ack, payload, headers, messageId));
+        if (_inFlight.Count >= Window)
+        {
+            Complete(_inFlight.Dequeue(), deadline);
+        }
+    }
+
+    private void Complete(Pending pending, Deadline deadline)
+    {
+        try
+        {
+            var finished = deadline.IsInfinite ? pending.Ack.Wait(Timeout.Infinite, _token) : pending.Ack.Wait(deadline.Remaining, _token);
+            if (finished && (pending.Ack.Result.Duplicate || pending.Ack.Result.Error is null))
+            {
+                return;
+            }
+        }
+        catch (AggregateException ex) when (ex.InnerException is not null && !IsTransient(ex.InnerException))
+        {
+            throw Refusal(ex.InnerException, pending.MessageId);
+        }
+        catch (AggregateException)
+        {
+            // not confirmed: sent again below
+        }
+
+        Publish(pending.Payload, pending.Headers, pending.MessageId, deadline);
+    }
+
+    private GryphgenException Refusal(Exception exception, string messageId) => exception switch
+    {
+        NatsPayloadTooLargeException => new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
+            $"Message {messageId} is larger than the bus server takes: {exception.Message}", messageId, exception),
+        _ => BusErrors.Request(exception, $"store message {messageId} for {_endpoint}", _endpoint),
+    };
+
+    private void CheckSize(byte[] payload, string messageId)
     {
         var limit = _bus.MaxPayload;
         if (limit > 0 && payload.Length > limit)
@@ -61,6 +131,13 @@ internal sealed class BusMessageSender : IMessageSender
             throw new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
                 $"Message {messageId} has {payload.Length} bytes; the bus server takes at most {limit} (its max_payload).", messageId);
         }
+    }
+
+    private sealed record Pending(Task<PubAckResponse> Ack, byte[] Payload, NatsHeaders? Headers, string MessageId);
+
+    private void Publish(byte[] payload, NatsHeaders? headers, string messageId, Deadline deadline)
+    {
+        CheckSize(payload, messageId);
 
         var attempt = 0;
         var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -125,7 +202,6 @@ internal sealed class BusMessageSender : IMessageSender
         exception is OperationCanceledException or TimeoutException or NatsJSPublishNoResponseException or NatsNoRespondersException
         || (exception is NatsException && exception is not NatsPayloadTooLargeException && exception is not NatsJSApiException);
 
-    public void Dispose()
-    {
-    }
+    /// <summary>Publishes still awaiting confirmation are not waited for here: <see cref="Flush"/> is how a caller knows they were stored.</summary>
+    public void Dispose() => _inFlight.Clear();
 }
