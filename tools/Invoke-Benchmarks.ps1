@@ -34,26 +34,39 @@ $env:DOTNET_GCLOHThreshold = '0x8000000'
 Remove-Item Env:DOTNET_GCLOHThreshold
 if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench fifo --bulk-only failed with exit code $LASTEXITCODE" }
 
-# Cmdlets: one-way throughput of `1..N | Send-GryphMessage` into `Receive-GryphMessage -Continuous`, two pwsh processes.
+# Cmdlets: one-way throughput of `1..N | Send-GryphMessage` into `Receive-GryphMessage -Continuous`, two pwsh
+# processes. PowerShell's own per-item cost bounds both ends, so the same pipelines without Gryphgen run first
+# as baselines: a script block per item (ForEach-Object) and a compiled cmdlet per item (Select-Object -Last 1,
+# the receiver's sink below).
 $messages = 200000
+$forEach = $messages / (Measure-Command { 1..$messages | ForEach-Object { $_ } }).TotalSeconds
+$compiled = $messages / (Measure-Command { 1..$messages | Select-Object -Last 1 }).TotalSeconds
+Write-Host ('cmdlets baseline: 1..N | ForEach-Object {{ $_ }} {0:N0}/s; 1..N | Select-Object -Last 1 {1:N0}/s' -f $forEach, $compiled)
 $pipeDirectory = Join-Path ([IO.Path]::GetTempPath()) "gryph-bench-$PID"
 $env:GRYPHGEN_PIPE_DIR = $pipeDirectory
 try {
     Import-Module $ModuleManifest
-    New-GryphPipe -Name bench | Out-Null
+    $inbox = (New-GryphPipe -Name bench).Path
+    $idleSeconds = 2
     $receiver = Start-Job -ScriptBlock {
         Import-Module $using:ModuleManifest
         $env:GRYPHGEN_PIPE_DIR = $using:pipeDirectory
-        $clock = $null; $count = 0; $last = 0
-        Receive-GryphMessage -Name bench -Continuous -TimeoutSeconds 5 | ForEach-Object {
-            if (-not $clock) { $clock = [Diagnostics.Stopwatch]::StartNew() }
-            $count++; $last = $clock.Elapsed.TotalSeconds
-        }
-        [pscustomobject]@{ Count = $count; Seconds = $last }
+        $last = Receive-GryphMessage -Name bench -Continuous -TimeoutSeconds $using:idleSeconds -ErrorVariable failures -ErrorAction SilentlyContinue |
+            Select-Object -Last 1
+        # The receiver stops $idleSeconds after the last message: that is when the last one arrived.
+        [pscustomobject]@{ Last = $last.Content; LastArrival = [DateTime]::UtcNow.AddSeconds(-$using:idleSeconds); Errors = $failures.Count }
     }
+    # Start sending once the receiver holds the pipe open, so its start-up is not counted as sending time.
+    $ready = [DateTime]::UtcNow.AddSeconds(120)
+    while (-not (Get-GryphPipe -Path $inbox).Readers) {
+        if ([DateTime]::UtcNow -gt $ready) { throw 'the receiver job never opened the pipe' }
+        Start-Sleep -Milliseconds 20
+    }
+    $sendStart = [DateTime]::UtcNow
     $sendSeconds = (Measure-Command { 1..$messages | Send-GryphMessage -To bench -TimeoutSeconds 120 }).TotalSeconds
     $result = $receiver | Wait-Job | Receive-Job
-    Write-Host ('cmdlets: {0:N0} small messages sent in {1:N2} s ({2:N0}/s); received {3:N0} at {4:N0}/s (target >= 100 000/s)' -f $messages, $sendSeconds, ($messages / $sendSeconds), $result.Count, ($result.Count / [math]::Max($result.Seconds, 1e-6)))
+    $receivedSeconds = ($result.LastArrival - $sendStart).TotalSeconds
+    Write-Host ('cmdlets: {0:N0} small messages sent in {1:N2} s ({2:N0}/s, {3:P0} of the ForEach-Object baseline); last received: message {4} of {0:N0} with {5} error(s), {6:N0}/s from the first send (target >= 100 000/s)' -f $messages, $sendSeconds, ($messages / $sendSeconds), ($messages / $sendSeconds / $forEach), $result.Last, $result.Errors, ($messages / [math]::Max($receivedSeconds, 1e-6)))
 }
 finally {
     Get-Job | Remove-Job -Force

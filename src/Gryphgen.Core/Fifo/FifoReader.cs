@@ -20,6 +20,8 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     private readonly FifoDescriptor _descriptor;
     private readonly CancellableWait _wait;
     private FifoDescriptor? _keepAlive;
+    private bool _frameStartsWait;
+    private int _frameStarts;
 
     private FifoReader(string path, FifoDescriptor descriptor, CancellableWait wait)
     {
@@ -62,8 +64,24 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     /// Reads up to <paramref name="buffer"/>.Length bytes. Returns the count read; 0 means every writer has
     /// closed (a message in progress is then truncated); -1 means the deadline passed with nothing to read.
     /// </summary>
-    public unsafe int Read(Span<byte> buffer, Deadline deadline)
+    public int Read(Span<byte> buffer, Deadline deadline) => ReadCore(buffer, deadline, frameStart: false);
+
+    /// <summary>
+    /// <see cref="Read"/> at the start of a frame. In a conversation the next frame has usually not been written
+    /// yet, so a read would only find the pipe empty: once a frame start has found it empty, later frame starts
+    /// wait for data first, saving that read (every eighth still reads first, to notice when frames queue up).
+    /// </summary>
+    public int ReadFrameStart(Span<byte> buffer, Deadline deadline) => ReadCore(buffer, deadline, frameStart: true);
+
+    private unsafe int ReadCore(Span<byte> buffer, Deadline deadline, bool frameStart)
     {
+        var waitFirst = frameStart && _frameStartsWait && (++_frameStarts & 7) != 0;
+        if (waitFirst && !WaitReadable(deadline))
+        {
+            return -1;
+        }
+
+        var firstRead = true;
         fixed (byte* start = buffer)
         {
             while (true)
@@ -71,6 +89,11 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
                 var n = LibC.Read(_descriptor.Value, start, (nuint)buffer.Length);
                 if (n > 0)
                 {
+                    if (frameStart && firstRead && !waitFirst)
+                    {
+                        _frameStartsWait = false; // frames are queued up: read straight away
+                    }
+
                     return (int)n;
                 }
 
@@ -97,16 +120,32 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
                         $"Reading '{Path}' failed: {LibC.Describe(errno)}.", Path);
                 }
 
-                if (_wait.Wait(_descriptor.Value, LibC.POLLIN, deadline) == 0)
+                if (frameStart && firstRead)
+                {
+                    _frameStartsWait = true;
+                }
+
+                firstRead = false;
+                if (!WaitReadable(deadline))
                 {
                     return -1;
                 }
-
-                // A writer is here: stop holding our own write end so its departure is seen.
-                _keepAlive?.Dispose();
-                _keepAlive = null;
             }
         }
+    }
+
+    /// <summary>Waits for data (or every writer leaving); false when the deadline passed first.</summary>
+    private bool WaitReadable(Deadline deadline)
+    {
+        if (_wait.Wait(_descriptor.Value, LibC.POLLIN, deadline) == 0)
+        {
+            return false;
+        }
+
+        // A writer is here: stop holding our own write end so its departure is seen.
+        _keepAlive?.Dispose();
+        _keepAlive = null;
+        return true;
     }
 
     private void HoldWriteEnd()

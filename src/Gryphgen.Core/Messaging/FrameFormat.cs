@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -30,16 +31,10 @@ public static class FrameFormat
     /// <summary>Encodes <paramref name="message"/> into one contiguous frame, rented from the shared pool.</summary>
     public static (byte[] Buffer, int Length) Encode(GryphMessage message)
     {
-        var header = EncodeHeader(message);
-        var bodyLength = Encoding.UTF8.GetByteCount(message.Content);
-        var total = PrefixLength + header.Length + bodyLength + TrailerLength;
-        var buffer = ArrayPool<byte>.Shared.Rent(total);
-        var span = buffer.AsSpan(0, total);
-        WritePrefix(span, header.Length, bodyLength);
-        header.CopyTo(span[PrefixLength..]);
-        Encoding.UTF8.GetBytes(message.Content, span.Slice(PrefixLength + header.Length, bodyLength));
-        Trailer.CopyTo(span[^TrailerLength..]);
-        return (buffer, total);
+        using var encoder = new FrameEncoder();
+        var buffer = Array.Empty<byte>();
+        var length = encoder.Append(message, ref buffer, 0, static (_, _, needed) => ArrayPool<byte>.Shared.Rent(needed));
+        return (buffer, length);
     }
 
     public static void WritePrefix(Span<byte> destination, int headerLength, long bodyLength)
@@ -77,30 +72,8 @@ public static class FrameFormat
 
     public static byte[] EncodeHeader(GryphMessage message)
     {
-        var output = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(output))
-        {
-            json.WriteStartObject();
-            json.WriteString("id", message.Id);
-            WriteOptional(json, "from", message.From);
-            WriteOptional(json, "to", message.To);
-            WriteOptional(json, "replyTo", message.ReplyTo);
-            json.WriteString("time", message.Timestamp.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
-            if (message.Metadata.Count > 0)
-            {
-                json.WriteStartObject("meta");
-                foreach (var (key, value) in message.Metadata)
-                {
-                    json.WriteString(key, value);
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndObject();
-        }
-
-        return output.WrittenSpan.ToArray();
+        using var encoder = new FrameEncoder();
+        return encoder.EncodeHeader(message).ToArray();
     }
 
     /// <summary>Builds the message from a frame's header and body; throws <see cref="JsonException"/> or <see cref="FormatException"/> on bad input.</summary>
@@ -117,38 +90,53 @@ public static class FrameFormat
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString();
-            reader.Read();
-            switch (name)
+            // Names are compared as UTF-8 in place: no string per property name.
+            if (reader.ValueTextEquals("id"u8))
             {
-                case "id":
-                    id = reader.GetString();
-                    break;
-                case "from":
-                    from = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
-                    break;
-                case "to":
-                    to = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
-                    break;
-                case "replyTo":
-                    replyTo = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
-                    break;
-                case "time":
-                    time = DateTime.Parse(reader.GetString() ?? string.Empty, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-                    break;
-                case "meta" when reader.TokenType == JsonTokenType.StartObject:
-                    meta = new Dictionary<string, string>(StringComparer.Ordinal);
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        var key = reader.GetString()!;
-                        reader.Read();
-                        meta[key] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan);
-                    }
+                reader.Read();
+                id = reader.GetString();
+            }
+            else if (reader.ValueTextEquals("from"u8))
+            {
+                reader.Read();
+                from = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+            }
+            else if (reader.ValueTextEquals("to"u8))
+            {
+                reader.Read();
+                to = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+            }
+            else if (reader.ValueTextEquals("replyTo"u8))
+            {
+                reader.Read();
+                replyTo = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+            }
+            else if (reader.ValueTextEquals("time"u8))
+            {
+                reader.Read();
+                time = ParseTime(ref reader);
+            }
+            else if (reader.ValueTextEquals("meta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
 
-                    break;
-                default:
-                    reader.Skip(); // fields from a later version are ignored
-                    break;
+                meta = new Dictionary<string, string>(StringComparer.Ordinal);
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var key = reader.GetString()!;
+                    reader.Read();
+                    meta[key] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan);
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip(); // fields from a later version are ignored
             }
         }
 
@@ -171,6 +159,23 @@ public static class FrameFormat
     }
 
     private static readonly UTF8Encoding Utf8Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// The "time" field: Gryphgen's own round-trip form ("2026-01-02T03:04:05.0000000Z") is parsed straight
+    /// from the UTF-8 bytes; any other form a peer writes goes through <see cref="DateTime.Parse(string, IFormatProvider, DateTimeStyles)"/> as before.
+    /// </summary>
+    private static DateTime ParseTime(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && !reader.HasValueSequence
+            && reader.ValueSpan is { Length: 28 } raw && raw[^1] == (byte)'Z'
+            && Utf8Parser.TryParse(raw, out DateTime parsed, out var consumed, 'O') && consumed == raw.Length
+            && parsed.Kind == DateTimeKind.Utc)
+        {
+            return parsed;
+        }
+
+        return DateTime.Parse(reader.GetString() ?? string.Empty, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+    }
 
     private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
     {

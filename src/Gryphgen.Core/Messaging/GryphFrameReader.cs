@@ -48,7 +48,7 @@ public sealed class GryphFrameReader
                 return ReceiveResult.TimedOut;
             }
 
-            var got = Fill(_prefix, _prefixFilled, deadline, out var writersGone);
+            var got = Fill(_prefix, _prefixFilled, deadline, out var writersGone, frameStart: _prefixFilled == 0);
             _prefixFilled += got;
             if (_prefixFilled < FrameFormat.PrefixLength)
             {
@@ -210,7 +210,7 @@ public sealed class GryphFrameReader
     /// Fills <paramref name="buffer"/> from <paramref name="offset"/>: pending bytes first, then the source.
     /// Returns how many bytes were added; stops early when the deadline passes or every writer has gone.
     /// </summary>
-    private int Fill(Span<byte> buffer, int offset, Deadline deadline, out bool writersGone)
+    private int Fill(Span<byte> buffer, int offset, Deadline deadline, out bool writersGone, bool frameStart = false)
     {
         writersGone = false;
         var added = 0;
@@ -226,7 +226,7 @@ public sealed class GryphFrameReader
                 continue;
             }
 
-            var got = _source.Read(target, deadline);
+            var got = frameStart && added == 0 ? _source.ReadFrameStart(target, deadline) : _source.Read(target, deadline);
             if (got > 0)
             {
                 added += got;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text;
 using Gryphgen.Core.Fifo;
 
@@ -8,17 +9,63 @@ namespace Gryphgen.Core.Messaging;
 /// Sends messages into one pipe through one open descriptor. Each frame is written under the pipe's writer
 /// lock, so concurrent senders never interleave, however large their messages.
 /// </summary>
+/// <remarks>
+/// Each system call costs microseconds, so the sender saves them where the protocol allows:
+/// <list type="bullet">
+/// <item>The writer lock is kept for a moment after a write (released after <see cref="LockIdleRelease"/> without
+/// a write, and after at most <see cref="LockHoldLimit"/> of continuous holding, after which it is released after
+/// every write for <see cref="LockTurnTaking"/> so that other senders get their turn). A conversation then costs one write(2)
+/// per message instead of flock, write and unlock. Holding the lock longer never splits a frame: every frame is
+/// still written whole before the lock is released.</item>
+/// <item><see cref="Queue"/> gathers frames that arrive back to back and writes them with one write(2) under one
+/// lock, at the latest <see cref="LockIdleRelease"/> after the first; <see cref="Flush"/> and
+/// <see cref="Dispose"/> write what is left. A run of whole frames is still whole frames to every reader.</item>
+/// </list>
+/// The deferred work runs on a timer thread; an error it meets is thrown by the next call.
+/// </remarks>
 public sealed class GryphMessageSender : IMessageSender
 {
+    /// <summary>How long the lock is kept after the last write, and the most a queued frame waits.</summary>
+    public static readonly TimeSpan LockIdleRelease = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The longest the lock is held without a break while messages keep coming.</summary>
+    public static readonly TimeSpan LockHoldLimit = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>After <see cref="LockHoldLimit"/>, how long the lock is released after every write: longer than
+    /// the longest pause between another sender's attempts (<see cref="FifoWriter.Lock"/>), so it gets a turn.</summary>
+    public static readonly TimeSpan LockTurnTaking = TimeSpan.FromMilliseconds(10);
+
+    private const int BatchBytes = 64 * 1024;
+    private const int KeptBufferBytes = 1024 * 1024;
+    private static readonly long IdleTicks = (long)(LockIdleRelease.TotalSeconds * Stopwatch.Frequency);
+    private static readonly long HoldTicks = (long)(LockHoldLimit.TotalSeconds * Stopwatch.Frequency);
+    private static readonly long TurnTicks = (long)(LockTurnTaking.TotalSeconds * Stopwatch.Frequency);
+
     private readonly FifoWriter _writer;
     private readonly GryphLog _log;
     private readonly CancellationToken _token;
+    private readonly FrameEncoder _encoder = new();
+    private readonly object _gate = new();
+    private readonly Timer _timer;
+
+    // Guarded by _gate.
+    private byte[] _buffer = new byte[4096];
+    private int _pending;
+    private Deadline _pendingDeadline;
+    private bool _locked;
+    private long _lockedSince;
+    private long _lastWrite;
+    private long _eagerUntil;
+    private bool _timerArmed;
+    private Exception? _deferredError;
+    private bool _disposed;
 
     private GryphMessageSender(FifoWriter writer, GryphLog log, CancellationToken token)
     {
         _writer = writer;
         _log = log;
         _token = token;
+        _timer = new Timer(static state => ((GryphMessageSender)state!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     public string Path => _writer.Path;
@@ -32,65 +79,296 @@ public sealed class GryphMessageSender : IMessageSender
         return new GryphMessageSender(writer, log, token);
     }
 
-    /// <summary>Sends one framed message; returns the frame's size in bytes.</summary>
+    /// <summary>Sends one framed message, written to the pipe when this returns; returns the frame's size in bytes.</summary>
     public int Send(GryphMessage message, Deadline deadline)
     {
-        var (buffer, length) = FrameFormat.Encode(message);
-        try
+        int length;
+        lock (_gate)
         {
-            WriteLocked(buffer.AsSpan(0, length), deadline);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        if (_log.IsEnabled)
-        {
-            _log.Write(GryphLogLevel.Info, $"Sent message {message.Id} ({message.Bytes} bytes) to {message.To ?? Path}{(message.ReplyTo is null ? string.Empty : " in reply to " + message.ReplyTo)}");
+            ThrowIfUnusable();
+            length = _encoder.Append(message, ref _buffer, _pending, Grow);
+            _pending += length;
+            WritePending(deadline);
         }
 
+        LogSent(message);
+        return length;
+    }
+
+    /// <summary>
+    /// Queues one framed message: it is written together with the messages queued right after it, within
+    /// <see cref="LockIdleRelease"/>, or by <see cref="Flush"/> or <see cref="Dispose"/>. For streams of messages
+    /// where the caller needs no confirmation per message; a write error surfaces from a later call.
+    /// </summary>
+    public int Queue(GryphMessage message, Deadline deadline)
+    {
+        int length;
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            length = _encoder.Append(message, ref _buffer, _pending, Grow);
+            Queued(length, deadline);
+        }
+
+        LogSent(message);
         return length;
     }
 
     /// <summary>Sends plain text lines with no envelope, for peers such as echo, cat and the original Perl scripts.</summary>
     public void SendRaw(string content, Deadline deadline)
     {
+        int length;
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            length = AppendRaw(content);
+            WritePending(deadline);
+        }
+
+        LogSentRaw(length);
+    }
+
+    /// <summary>Queues one plain text line (see <see cref="Queue"/>).</summary>
+    public void QueueRaw(string content, Deadline deadline)
+    {
+        int length;
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            length = AppendRaw(content);
+            Queued(length, deadline);
+        }
+
+        LogSentRaw(length);
+    }
+
+    /// <summary>Writes every queued message now, and surfaces an error met by a deferred write.</summary>
+    public void Flush(Deadline deadline)
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            if (_pending > 0)
+            {
+                WritePending(deadline);
+            }
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_deferredError is { } error)
+        {
+            _deferredError = null;
+            _pending = 0; // the frames that were queued with it are lost; the error says so
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    private int AppendRaw(string content)
+    {
         var length = Encoding.UTF8.GetByteCount(content) + 1;
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        if (_buffer.Length - _pending < length)
+        {
+            _buffer = Grow(_buffer, _pending, _pending + length);
+        }
+
+        _ = Encoding.UTF8.GetBytes(content, _buffer.AsSpan(_pending));
+        _buffer[_pending + length - 1] = (byte)'\n';
+        _pending += length;
+        return length;
+    }
+
+    private void Queued(int length, Deadline deadline)
+    {
+        var startsBatch = _pending == 0;
+        _pending += length;
+        _pendingDeadline = deadline;
+
+        // A message after a pause goes at once; one that follows another closely waits for the ones behind it.
+        if (_pending >= BatchBytes || (startsBatch && Stopwatch.GetTimestamp() - _lastWrite > IdleTicks))
+        {
+            WritePending(deadline);
+            return;
+        }
+
+        ArmTimer();
+    }
+
+    /// <summary>Writes every pending byte under the writer lock, then keeps or releases the lock (see the remarks).</summary>
+    private void WritePending(Deadline deadline)
+    {
         try
         {
-            Encoding.UTF8.GetBytes(content, buffer);
-            buffer[length - 1] = (byte)'\n';
-            WriteLocked(buffer.AsSpan(0, length), deadline);
+            if (!_locked)
+            {
+                _writer.Lock(deadline, _token);
+                _locked = true;
+                _lockedSince = Stopwatch.GetTimestamp();
+            }
+
+            _writer.Write(_buffer.AsSpan(0, _pending), deadline);
+            _pending = 0;
+        }
+        catch
+        {
+            _pending = 0;
+            ReleaseLock();
+            throw;
         }
         finally
+        {
+            ShrinkBuffer();
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        _lastWrite = now;
+        if (now < _eagerUntil)
+        {
+            ReleaseLock(); // taking turns with other senders: the lock goes after every write
+        }
+        else if (now - _lockedSince > HoldTicks)
+        {
+            ReleaseLock();
+            _eagerUntil = now + TurnTicks;
+        }
+        else
+        {
+            ArmTimer();
+        }
+    }
+
+    private void ReleaseLock()
+    {
+        if (_locked)
+        {
+            _writer.Unlock();
+            _locked = false;
+        }
+    }
+
+    private void ArmTimer()
+    {
+        if (!_timerArmed)
+        {
+            _timerArmed = true;
+            _ = _timer.Change(LockIdleRelease, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnTimer()
+    {
+        lock (_gate)
+        {
+            _timerArmed = false;
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (_pending > 0 && _deferredError is null)
+            {
+                try
+                {
+                    WritePending(_pendingDeadline);
+                }
+                catch (Exception ex) when (ex is GryphgenException or OperationCanceledException or ObjectDisposedException)
+                {
+                    _deferredError = ex;
+                    return;
+                }
+            }
+
+            if (!_locked)
+            {
+                return;
+            }
+
+            var now = Stopwatch.GetTimestamp();
+            if (now - _lastWrite >= IdleTicks || now - _lockedSince > HoldTicks)
+            {
+                ReleaseLock();
+            }
+            else
+            {
+                ArmTimer();
+            }
+        }
+    }
+
+    private void ShrinkBuffer()
+    {
+        // A very large message's buffer goes back to the pool rather than staying with the sender.
+        if (_pending == 0 && _buffer.Length > KeptBufferBytes)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = new byte[4096];
+        }
+    }
+
+    private static byte[] Grow(byte[] buffer, int used, int needed)
+    {
+        var size = Math.Max(needed, Math.Min(buffer.Length * 2, Array.MaxLength));
+        var grown = size > KeptBufferBytes ? ArrayPool<byte>.Shared.Rent(size) : new byte[size];
+        buffer.AsSpan(0, used).CopyTo(grown);
+        if (buffer.Length > KeptBufferBytes)
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        return grown;
+    }
+
+    private void LogSent(GryphMessage message)
+    {
+        if (_log.IsEnabled)
+        {
+            _log.Write(GryphLogLevel.Info, $"Sent message {message.Id} ({message.Bytes} bytes) to {message.To ?? Path}{(message.ReplyTo is null ? string.Empty : " in reply to " + message.ReplyTo)}");
+        }
+    }
+
+    private void LogSentRaw(int length)
+    {
         if (_log.IsEnabled)
         {
             _log.Write(GryphLogLevel.Info, $"Sent raw line ({length} bytes) to {Path}");
         }
     }
 
-    private void WriteLocked(ReadOnlySpan<byte> frame, Deadline deadline)
-    {
-        _writer.Lock(deadline, _token);
-        try
-        {
-            _writer.Write(frame, deadline);
-        }
-        finally
-        {
-            _writer.Unlock();
-        }
-    }
-
+    /// <summary>Writes what is still queued (best effort: a stopped pipeline or a gone reader drops it), then closes the pipe.</summary>
     public void Dispose()
     {
-        _writer.Dispose();
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (_pending > 0 && _deferredError is null)
+            {
+                try
+                {
+                    WritePending(_pendingDeadline);
+                }
+                catch (Exception ex) when (ex is GryphgenException or OperationCanceledException)
+                {
+                    _log.Write(GryphLogLevel.Error, $"Queued messages to {Path} were not sent: {ex.Message}");
+                }
+            }
+
+            _disposed = true;
+            _timer.Dispose();
+            ReleaseLock();
+            _writer.Dispose();
+            _encoder.Dispose();
+            if (_buffer.Length > KeptBufferBytes)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+        }
+
         _log.Write(GryphLogLevel.Debug, $"Closed pipe: {Path}");
     }
 }

@@ -77,9 +77,21 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
         try
         {
             _sender ??= Open();
+
+            // Without -PassThru or logging nothing is reported per message, so frames arriving back to back are
+            // written together (see GryphMessageSender.Queue); EndProcessing writes the rest.
+            var batch = !PassThru && !Log.IsEnabled;
             if (Raw)
             {
-                _sender.SendRaw(Content, _deadline);
+                if (batch)
+                {
+                    _sender.QueueRaw(Content, _deadline);
+                }
+                else
+                {
+                    _sender.SendRaw(Content, _deadline);
+                }
+
                 return;
             }
 
@@ -94,7 +106,15 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
                 Metadata = _metadata,
                 Bytes = System.Text.Encoding.UTF8.GetByteCount(Content),
             };
-            _sender.Send(message, _deadline);
+            if (batch)
+            {
+                _ = _sender.Queue(message, _deadline);
+            }
+            else
+            {
+                _ = _sender.Send(message, _deadline);
+            }
+
             if (PassThru)
             {
                 WriteObject(message);
@@ -109,6 +129,27 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
             // The pipe itself is unusable (no reader, wrong permissions, gone): no later message can go either.
             _unusable = true;
             WriteGryphError(ex);
+        }
+        catch (GryphgenException ex)
+        {
+            WriteGryphError(ex);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_sender is null || _unusable)
+        {
+            return;
+        }
+
+        try
+        {
+            _sender.Flush(_deadline);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
         }
         catch (GryphgenException ex)
         {
