@@ -1,5 +1,9 @@
 # Agents and chats as a user meets them: the built module, agents on background threads of this pwsh, real FIFOs,
 # a real OpenAI-compatible HTTP server on 127.0.0.1, and llama.cpp in-process on the shared tiny random model.
+# -Skip is evaluated at discovery, before BeforeAll runs, so the flag must exist then (common.ps1 sets it again,
+# and throws under CI=true when the data is missing).
+BeforeDiscovery { $SkipSharedTestData = -not (Test-Path (Join-Path $PSScriptRoot '../../shared/testdata')) }
+
 BeforeAll {
     . $PSScriptRoot/common.ps1
     $env:GRYPHGEN_PIPE_DIR = Join-Path ([IO.Path]::GetTempPath()) "gryph-agents-$([guid]::NewGuid().ToString('N').Substring(0, 8))"

@@ -1,5 +1,9 @@
 # Find-GgufModel as a user meets it: the built module, real GGUF files written by llama.cpp and Ollama, and model
 # folders made here with the module's own GGUF writer.
+# -Skip is evaluated at discovery, before BeforeAll runs, so the flag must exist then (common.ps1 sets it again,
+# and throws under CI=true when the data is missing).
+BeforeDiscovery { $SkipSharedTestData = -not (Test-Path (Join-Path $PSScriptRoot '../../shared/testdata')) }
+
 BeforeAll {
     . $PSScriptRoot/common.ps1
     $script:GgufFolder = Join-Path $SharedTestData 'gguf'

@@ -1,5 +1,9 @@
 # Select-ModelForGpu as a user meets it: the built module, the shared GGUF files and sparse models shaped like
 # real ones (written with the module's own GGUF writer: header and tensor table, the data left as a hole).
+# -Skip is evaluated at discovery, before BeforeAll runs, so the flag must exist then (common.ps1 sets it again,
+# and throws under CI=true when the data is missing).
+BeforeDiscovery { $SkipSharedTestData = -not (Test-Path (Join-Path $PSScriptRoot '../../shared/testdata')) }
+
 BeforeAll {
     . $PSScriptRoot/common.ps1
     $script:GgufFolder = Join-Path $SharedTestData 'gguf'
