@@ -207,4 +207,35 @@ Describe 'Start-GryphBridge' -Skip:$SkipNats {
             Disconnect-GryphBus
         }
     }
+
+    It 'relays framed messages both ways: a local FIFO-only peer gets the remote agent''s reply with its ReplyTo' {
+        $ns = "f$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $otherHost = Join-Path $TestDrive 'other-host-framed'
+        $ready = Join-Path $TestDrive 'remote-framed-ready'
+        $agent = Start-FreshPwsh ("`$env:GRYPHGEN_PIPE_DIR='$otherHost'; Connect-GryphBus -Url '$Url' -Namespace $ns; " +
+            "Start-GryphAgent -Name reviewer -ScriptBlock { param(`$m, `$history) ""`$(`$history.Count) turns: `$(`$m.Content)"" } | Out-Null; " +
+            "Set-Content '$ready' ok; Start-Sleep -Seconds 120")
+        try {
+            Wait-Until { Test-Path $ready } 'the remote agent'
+            Connect-GryphBus -Url $Url -Namespace $ns
+            Start-GryphBridge -Name reviewer -Return alice | Out-Null
+            # The local peer knows nothing of the bus: a fresh pwsh with FIFO endpoints only.
+            $peer = Start-FreshPwsh ("`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'; " +
+                "`$first = Send-GryphMessage -To reviewer -From alice -Content 'draft 1' -PassThru; `$r1 = Receive-GryphMessage -Name alice -TimeoutSeconds 30; " +
+                "`$second = Send-GryphMessage -To reviewer -From alice -Content 'draft 2' -PassThru; `$r2 = Receive-GryphMessage -Name alice -TimeoutSeconds 30; " +
+                "[pscustomobject]@{ Ok1 = `$r1.ReplyTo -eq `$first.Id; Ok2 = `$r2.ReplyTo -eq `$second.Id; C1 = `$r1.Content; C2 = `$r2.Content; From = `$r2.From } | ConvertTo-Json -Compress")
+            $result = (Wait-Process $peer) | ConvertFrom-Json
+            $result.Ok1 | Should -BeTrue
+            $result.Ok2 | Should -BeTrue
+            $result.C1 | Should -Be '1 turns: draft 1'
+            $result.C2 | Should -Be '3 turns: draft 2'
+            $result.From | Should -Be 'reviewer'
+            (Get-GryphBridge -Name reviewer).RelayedFromBus | Should -Be 2
+        }
+        finally {
+            Get-GryphBridge | Stop-GryphBridge
+            $agent.Kill($true); $agent.WaitForExit()
+            Disconnect-GryphBus
+        }
+    }
 }
