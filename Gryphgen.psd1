@@ -8,7 +8,7 @@
     Author               = 'Gryphgen contributors'
     CompanyName          = 'Gryphgen'
     Copyright            = '(c) Gryphgen contributors. MIT License.'
-    Description          = 'Find and read GGUF models, see your GPUs, learn which models fit, and wire local LLM processes together over named pipes.'
+    Description          = 'Find and read GGUF models, see your GPUs, learn which models fit, and wire LLM processes together over named pipes, or across machines over NATS.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @(
         'Gryphgen.Messaging.Format.ps1xml'
@@ -43,7 +43,7 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('LLM', 'GGUF', 'GPU', 'llama.cpp', 'NamedPipe', 'FIFO', 'Linux')
+            Tags         = @('LLM', 'GGUF', 'GPU', 'llama.cpp', 'NamedPipe', 'FIFO', 'NATS', 'Linux')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://example.invalid/gryphgen'
         }
