@@ -23,6 +23,18 @@ BeforeAll {
         }
     }
 
+    function Start-RemoteAgent([string] $Namespace, [string] $Name, [string] $ScriptBlock, [string] $PipeDirectory, [string] $SystemPrompt) {
+        # An agent in its own pwsh, as on another host: reachable only through the bus (and, with -PipeDirectory, with
+        # pipes of its own). Returns the process once the agent serves.
+        $ready = Join-Path $TestDrive "$Name-$([guid]::NewGuid().ToString('N').Substring(0, 6)).ready"
+        $pipes = if ($PipeDirectory) { "`$env:GRYPHGEN_PIPE_DIR='$PipeDirectory'; " } else { '' }
+        $prompt = if ($SystemPrompt) { " -SystemPrompt '$SystemPrompt'" } else { '' }
+        $agent = Start-FreshPwsh ("$pipes Connect-GryphBus -Url '$Url' -Namespace $Namespace; " +
+            "Start-GryphAgent -Name $Name$prompt -ScriptBlock { $ScriptBlock } | Out-Null; Set-Content '$ready' ok; Start-Sleep -Seconds 120")
+        Wait-Until { Test-Path $ready } "the agent $Name"
+        $agent
+    }
+
     $script:Server = Start-NatsTestServer
     $script:Url = $Server.Url
 }
@@ -157,14 +169,9 @@ Describe 'Endpoints and messages on the bus' -Skip:$SkipNats {
     }
 
     It 'chats with an agent in another pwsh process: ReplyTo matches, history grows every round' {
-        $ns = (Get-GryphBus).Namespace
-        $ready = Join-Path $TestDrive 'agent-ready'
-        $agentScript = "Connect-GryphBus -Url '$Url' -Namespace $ns; " +
-            "Start-GryphAgent -Name echo -SystemPrompt 'Echo.' -ScriptBlock { param(`$m, `$history) ""`$(`$history.Count) turns: `$(`$m.Content.ToUpper())"" } | Out-Null; " +
-            "Set-Content '$ready' ok; Start-Sleep -Seconds 120"
-        $agent = Start-FreshPwsh $agentScript
+        $agent = Start-RemoteAgent -Namespace (Get-GryphBus).Namespace -Name echo -SystemPrompt 'Echo.' `
+            -ScriptBlock 'param($m, $history) "$($history.Count) turns: $($m.Content.ToUpper())"'
         try {
-            Wait-Until { Test-Path $ready } 'the agent process'
             $lines = @(Invoke-GryphChat -Participants echo -Opening 'hello' -Rounds 3 -TimeoutSeconds 30)
             $lines.Count | Should -Be 4
             $replies = $lines | Where-Object Round -GT 0
@@ -180,14 +187,9 @@ Describe 'Endpoints and messages on the bus' -Skip:$SkipNats {
 Describe 'Start-GryphBridge' -Skip:$SkipNats {
     It 'lets a bash peer on this host talk in plain lines to an agent on another host' {
         $ns = "b$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-        $otherHost = Join-Path $TestDrive 'other-host-pipes'
-        $ready = Join-Path $TestDrive 'remote-ready'
-        # The agent's host: its own pipe directory, reachable only through the bus.
-        $agent = Start-FreshPwsh ("`$env:GRYPHGEN_PIPE_DIR='$otherHost'; Connect-GryphBus -Url '$Url' -Namespace $ns; " +
-            "Start-GryphAgent -Name model2 -ScriptBlock { param(`$m) ""model2 heard: `$(`$m.Content)"" } | Out-Null; " +
-            "Set-Content '$ready' ok; Start-Sleep -Seconds 120")
+        $agent = Start-RemoteAgent -Namespace $ns -Name model2 -PipeDirectory (Join-Path $TestDrive 'other-host-pipes') `
+            -ScriptBlock 'param($m) "model2 heard: $($m.Content)"'
         try {
-            Wait-Until { Test-Path $ready } 'the remote agent'
             Connect-GryphBus -Url $Url -Namespace $ns
             $bridge = Start-GryphBridge -Name model2 -Raw -RawSender model1
             $bridge.State | Should -Be 'Running'
@@ -210,13 +212,9 @@ Describe 'Start-GryphBridge' -Skip:$SkipNats {
 
     It 'relays framed messages both ways: a local FIFO-only peer gets the remote agent''s reply with its ReplyTo' {
         $ns = "f$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-        $otherHost = Join-Path $TestDrive 'other-host-framed'
-        $ready = Join-Path $TestDrive 'remote-framed-ready'
-        $agent = Start-FreshPwsh ("`$env:GRYPHGEN_PIPE_DIR='$otherHost'; Connect-GryphBus -Url '$Url' -Namespace $ns; " +
-            "Start-GryphAgent -Name reviewer -ScriptBlock { param(`$m, `$history) ""`$(`$history.Count) turns: `$(`$m.Content)"" } | Out-Null; " +
-            "Set-Content '$ready' ok; Start-Sleep -Seconds 120")
+        $agent = Start-RemoteAgent -Namespace $ns -Name reviewer -PipeDirectory (Join-Path $TestDrive 'other-host-framed') `
+            -ScriptBlock 'param($m, $history) "$($history.Count) turns: $($m.Content)"'
         try {
-            Wait-Until { Test-Path $ready } 'the remote agent'
             Connect-GryphBus -Url $Url -Namespace $ns
             Start-GryphBridge -Name reviewer -Return alice | Out-Null
             # The local peer knows nothing of the bus: a fresh pwsh with FIFO endpoints only.

@@ -46,7 +46,7 @@ public static class BusEnvelope
     }
 
     /// <summary>Rebuilds a message from a bus delivery; throws <see cref="FormatException"/> on a payload or header that is not valid.</summary>
-    public static GryphMessage FromDelivery(NatsHeaders? headers, ReadOnlySpan<byte> payload, string endpoint, DateTime? storedAt)
+    public static GryphMessage FromDelivery(NatsHeaders? headers, ReadOnlySpan<byte> payload, string endpoint)
     {
         string content;
         try
@@ -72,7 +72,7 @@ public static class BusEnvelope
             }
         }
 
-        var time = storedAt ?? DateTime.UtcNow;
+        var time = DateTime.UtcNow; // a peer that sends no Gryph-Time: the message is dated when it arrives
         if (Header(headers, TimeHeader) is { } text)
         {
             if (!DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out time))

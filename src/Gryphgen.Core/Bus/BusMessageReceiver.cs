@@ -33,7 +33,7 @@ internal sealed class BusMessageReceiver : IMessageReceiver
     private readonly INatsSub<byte[]> _inbox;
     private readonly Dictionary<string, string> _held = new(StringComparer.Ordinal); // message id -> its ack subject
     private readonly Timer _keepAlive;
-    private int _owed; // messages the open pull request may still deliver
+    private bool _pullOpen; // a request for the next message is with the server and has not been answered
     private bool _disposed;
 
     private BusMessageReceiver(GryphBus bus, string endpoint, long maxMessageBytes, GryphLog log, INatsSub<byte[]> inbox, CancellationToken token)
@@ -87,7 +87,7 @@ internal sealed class BusMessageReceiver : IMessageReceiver
         ObjectDisposedException.ThrowIf(_disposed, this);
         while (true)
         {
-            if (_owed <= 0)
+            if (!_pullOpen)
             {
                 if (deadline.HasExpired)
                 {
@@ -110,13 +110,13 @@ internal sealed class BusMessageReceiver : IMessageReceiver
                 var code = msg.Headers?.Code ?? 0;
                 if (code is 408 or 404 or 409)
                 {
-                    _owed = 0;
+                    _pullOpen = false;
                 }
 
                 continue;
             }
 
-            _owed--;
+            _pullOpen = false;
             return Deliver(msg, raw);
         }
     }
@@ -126,7 +126,6 @@ internal sealed class BusMessageReceiver : IMessageReceiver
         // One message per pull. Fetching ahead would be faster, but what a receiver holds unread when it stops
         // must be handed back, and nats-server 2.9 loses the order (and briefly a message) when several
         // deliveries of one consumer are NAKed together; one at a time, a stopped receiver holds at most one.
-        const int batch = 1;
         var expires = deadline.IsInfinite ? LongestPull : deadline.Remaining;
         if (expires > LongestPull)
         {
@@ -138,7 +137,7 @@ internal sealed class BusMessageReceiver : IMessageReceiver
             expires = ShortestPull;
         }
 
-        var request = string.Create(CultureInfo.InvariantCulture, $"{{\"batch\":{batch},\"expires\":{expires.Ticks * 100}}}");
+        var request = string.Create(CultureInfo.InvariantCulture, $"{{\"batch\":1,\"expires\":{expires.Ticks * 100}}}");
         try
         {
             BusAwait.Complete(_bus.Connection.PublishAsync(_pullSubject, Encoding.ASCII.GetBytes(request), replyTo: _inbox.Subject, cancellationToken: _token));
@@ -148,7 +147,7 @@ internal sealed class BusMessageReceiver : IMessageReceiver
             throw BusErrors.Request(ex, $"ask for messages on '{_endpoint}'", _endpoint);
         }
 
-        _owed = batch;
+        _pullOpen = true;
     }
 
     private NatsMsg<byte[]>? WaitForDelivery(Deadline deadline)
@@ -194,7 +193,7 @@ internal sealed class BusMessageReceiver : IMessageReceiver
         GryphMessage message;
         try
         {
-            message = BusEnvelope.FromDelivery(raw ? null : msg.Headers, payload, _endpoint, null);
+            message = BusEnvelope.FromDelivery(raw ? null : msg.Headers, payload, _endpoint);
         }
         catch (FormatException ex)
         {
@@ -260,6 +259,18 @@ internal sealed class BusMessageReceiver : IMessageReceiver
         }
     }
 
+    private void TryPing()
+    {
+        try
+        {
+            _ = _bus.Connection.PingAsync(CancellationToken.None).AsTask().Wait(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is NatsException or AggregateException or GryphgenException)
+        {
+            // best effort, as TryReply
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed)
@@ -269,18 +280,12 @@ internal sealed class BusMessageReceiver : IMessageReceiver
 
         _disposed = true;
         _keepAlive.Dispose();
-        if (_owed > 0)
+        if (_pullOpen)
         {
-            // Messages of the open pull may be on their way: the server answers a ping only after sending what it
-            // sent before, so after the pong they are all in the channel below, to be handed back too. Once the
+            // The message of the open pull may be on its way: the server answers a ping only after sending what it
+            // sent before, so after the pong it is in the channel below, to be handed back too. Once the
             // subscription is gone the server drops the pull, having no one to deliver it to.
-            try
-            {
-                _ = _bus.Connection.PingAsync(CancellationToken.None).AsTask().Wait(TimeSpan.FromSeconds(2));
-            }
-            catch (Exception ex) when (ex is NatsException or AggregateException or GryphgenException)
-            {
-            }
+            TryPing();
         }
 
         // Hand back what was delivered but not handed on, so the next receiver gets it now, not after AckWait:
@@ -304,13 +309,14 @@ internal sealed class BusMessageReceiver : IMessageReceiver
         try
         {
             _ = _inbox.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(2));
-            if (handBack.Count > 0)
-            {
-                _ = _bus.Connection.PingAsync(CancellationToken.None).AsTask().Wait(TimeSpan.FromSeconds(2)); // the server has seen the UNSUB
-            }
         }
-        catch (Exception ex) when (ex is NatsException or AggregateException or GryphgenException)
+        catch (AggregateException)
         {
+        }
+
+        if (handBack.Count > 0)
+        {
+            TryPing(); // the server has seen the UNSUB before the NAKs
         }
 
         foreach (var subject in handBack)

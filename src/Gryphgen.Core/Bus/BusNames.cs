@@ -31,13 +31,13 @@ public static partial class BusNames
 
     public static string Subject(string ns, string endpoint)
     {
-        ValidateEndpoint(endpoint);
+        PipeDirectory.ValidateEndpointName(endpoint);
         return $"{SubjectRoot}.{ns}.{endpoint}";
     }
 
     public static string Stream(string ns, string endpoint)
     {
-        ValidateEndpoint(endpoint);
+        PipeDirectory.ValidateEndpointName(endpoint);
         return StreamPrefixOf(ns) + Escape(endpoint);
     }
 
@@ -48,15 +48,6 @@ public static partial class BusNames
     {
         var prefix = StreamPrefixOf(ns);
         return stream.StartsWith(prefix, StringComparison.Ordinal) ? Unescape(stream[prefix.Length..]) : null;
-    }
-
-    private static void ValidateEndpoint(string endpoint)
-    {
-        if (!PipeDirectory.IsValidEndpointName(endpoint))
-        {
-            throw new GryphgenException("GryphEndpointNameInvalid", GryphgenErrorKind.InvalidArgument,
-                $"'{endpoint}' is not a valid endpoint name: use letters, digits, '.', '_' and '-', starting with a letter or digit.", endpoint);
-        }
     }
 
     private static string Escape(string endpoint)

@@ -177,9 +177,6 @@ public sealed class GryphBus : IDisposable
 
     private sealed record ServerErrorBox(string Text, long At);
 
-    /// <summary>Round-trip time to the server, also a check that the connection is alive.</summary>
-    public TimeSpan Ping(CancellationToken token = default) => BusAwait.Result(Connection.PingAsync(token));
-
     internal static GryphgenException NotConnected() =>
         new(BusErrors.NotConnected, GryphgenErrorKind.ResourceUnavailable, "The bus connection is closed. Connect again with Connect-GryphBus.");
 

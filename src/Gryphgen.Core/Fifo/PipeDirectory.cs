@@ -68,15 +68,20 @@ public static partial class PipeDirectory
 
     public static bool IsValidEndpointName(string name) => EndpointNamePattern().IsMatch(name);
 
-    /// <summary>The inbox path of an endpoint, after checking its name cannot escape the directory.</summary>
-    public static string EndpointPath(string directory, string name)
+    /// <summary>Throws GryphEndpointNameInvalid unless <paramref name="name"/> is a valid endpoint name (on every transport).</summary>
+    public static void ValidateEndpointName(string name)
     {
         if (!IsValidEndpointName(name))
         {
             throw new GryphgenException("GryphEndpointNameInvalid", GryphgenErrorKind.InvalidArgument,
                 $"'{name}' is not a valid endpoint name: use letters, digits, '.', '_' and '-', starting with a letter or digit.", name);
         }
+    }
 
+    /// <summary>The inbox path of an endpoint, after checking its name cannot escape the directory.</summary>
+    public static string EndpointPath(string directory, string name)
+    {
+        ValidateEndpointName(name);
         return Path.Combine(directory, name);
     }
 }

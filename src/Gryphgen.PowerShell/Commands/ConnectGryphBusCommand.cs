@@ -82,23 +82,16 @@ public sealed class ConnectGryphBusCommand : GryphCmdlet
             UserName = Credential?.UserName,
             Password = Credential is null ? null : new NetworkCredential(string.Empty, Credential.Password).Password,
             Token = Token is null ? null : new NetworkCredential(string.Empty, Token).Password,
-            CredentialsFile = CredentialsFile is null ? null : GetUnresolvedProviderPathFromPSPath(CredentialsFile),
-            NKeyFile = NKeyFile is null ? null : GetUnresolvedProviderPathFromPSPath(NKeyFile),
+            CredentialsFile = ExistingFile(CredentialsFile),
+            NKeyFile = ExistingFile(NKeyFile),
             TlsMode = Tls,
-            CaFile = CaFile is null ? null : GetUnresolvedProviderPathFromPSPath(CaFile),
-            ClientCertificateFile = ClientCertificateFile is null ? null : GetUnresolvedProviderPathFromPSPath(ClientCertificateFile),
-            ClientKeyFile = ClientKeyFile is null ? null : GetUnresolvedProviderPathFromPSPath(ClientKeyFile),
+            CaFile = ExistingFile(CaFile),
+            ClientCertificateFile = ExistingFile(ClientCertificateFile),
+            ClientKeyFile = ExistingFile(ClientKeyFile),
             SkipCertificateCheck = SkipCertificateCheck,
             ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSeconds),
             Replicas = Replicas,
         };
-        foreach (var file in new[] { options.CredentialsFile, options.NKeyFile, options.CaFile, options.ClientCertificateFile, options.ClientKeyFile })
-        {
-            if (file is not null && !File.Exists(file))
-            {
-                ThrowGryphError(new GryphgenException("GryphBusFileNotFound", GryphgenErrorKind.NotFound, $"The file '{file}' does not exist.", file));
-            }
-        }
 
         GryphBus bus;
         using (var log = new GryphLog((_, text) => WriteVerbose(text), null))
@@ -134,5 +127,22 @@ public sealed class ConnectGryphBusCommand : GryphCmdlet
         {
             WriteObject(bus);
         }
+    }
+
+    /// <summary>A file parameter as a full path; a named file that does not exist stops the call before connecting.</summary>
+    private string? ExistingFile(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        var full = GetUnresolvedProviderPathFromPSPath(path);
+        if (!File.Exists(full))
+        {
+            ThrowGryphError(new GryphgenException("GryphBusFileNotFound", GryphgenErrorKind.NotFound, $"The file '{full}' does not exist.", full));
+        }
+
+        return full;
     }
 }

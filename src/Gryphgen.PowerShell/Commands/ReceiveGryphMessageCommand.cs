@@ -48,7 +48,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
         {
             using var receiver = ParameterSetName == NameSet
                 ? EndpointTransport.OpenReceiver(Name, MaxMessageBytes, Log, CancellationToken)
-                : GryphMessageReceiver.Open(ResolvePath(Path), ResolvePath(Path), AllowShared, MaxMessageBytes, Log, CancellationToken);
+                : OpenPath(ResolvePath(Path));
             var path = receiver.Path;
             var received = 0;
             var deadline = DeadlineFrom(TimeoutSeconds);
@@ -90,6 +90,10 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
             WriteGryphError(ex); // one bad endpoint; with pipeline input the next one still goes
         }
     }
+
+    /// <summary>A FIFO at an explicit path, whose messages name the path as their endpoint.</summary>
+    private GryphMessageReceiver OpenPath(string path) =>
+        GryphMessageReceiver.Open(path, path, AllowShared, MaxMessageBytes, Log, CancellationToken);
 
     /// <summary>
     /// Acknowledges a message only once it has been emitted, so a durable inbox delivers it again otherwise. A

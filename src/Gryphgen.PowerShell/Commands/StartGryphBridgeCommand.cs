@@ -31,7 +31,7 @@ public sealed class StartGryphBridgeCommand : MessagingCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ActiveBus is not { } bus || Local)
+        if (ActiveBus is not { } bus)
         {
             ThrowGryphError(new GryphgenException("GryphBusNotConnected", GryphgenErrorKind.ResourceUnavailable,
                 "A bridge needs a bus: connect with Connect-GryphBus, or pass -Bus.", Name));

@@ -25,7 +25,7 @@ public sealed class BusEnvelopeTests
         var headers = BusEnvelope.ToHeaders(sent);
         var payload = Encoding.UTF8.GetBytes(sent.Content);
 
-        var received = BusEnvelope.FromDelivery(headers, payload, "bob", null);
+        var received = BusEnvelope.FromDelivery(headers, payload, "bob");
 
         Assert.Equal(sent.Id, received.Id);
         Assert.Equal(sent.From, received.From);
@@ -42,12 +42,12 @@ public sealed class BusEnvelopeTests
 
     [Fact]
     public void Payload_IsTheContentUnchanged() =>
-        Assert.Equal("plain text"u8.ToArray(), Encoding.UTF8.GetBytes(BusEnvelope.FromDelivery(null, "plain text"u8, "bob", null).Content));
+        Assert.Equal("plain text"u8.ToArray(), Encoding.UTF8.GetBytes(BusEnvelope.FromDelivery(null, "plain text"u8, "bob").Content));
 
     [Fact]
     public void MessageFromAnyNatsClient_GetsAFreshIdAndTheEndpoint()
     {
-        var message = BusEnvelope.FromDelivery(null, "hi"u8, "bob", null);
+        var message = BusEnvelope.FromDelivery(null, "hi"u8, "bob");
         Assert.Matches("^[0-9a-f]{32}$", message.Id);
         Assert.Equal("bob", message.To);
         Assert.Null(message.From);
@@ -65,13 +65,13 @@ public sealed class BusEnvelopeTests
 
     [Fact]
     public void InvalidUtf8Payload_IsAFormatError() =>
-        Assert.Throws<FormatException>(() => BusEnvelope.FromDelivery(null, new byte[] { 0xC3, 0x28 }, "bob", null));
+        Assert.Throws<FormatException>(() => BusEnvelope.FromDelivery(null, new byte[] { 0xC3, 0x28 }, "bob"));
 
     [Fact]
     public void BadMetaHeader_IsAFormatError()
     {
         var headers = new NatsHeaders { [BusEnvelope.IdHeader] = "x", [BusEnvelope.MetaHeader] = "[1,2]" };
-        Assert.Throws<FormatException>(() => BusEnvelope.FromDelivery(headers, "a"u8, "bob", null));
+        Assert.Throws<FormatException>(() => BusEnvelope.FromDelivery(headers, "a"u8, "bob"));
     }
 
     [Fact]
