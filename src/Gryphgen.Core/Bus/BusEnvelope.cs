@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Gryphgen.Core.Messaging;
 using NATS.Client.Core;
 
@@ -23,8 +24,6 @@ public static class BusEnvelope
     /// <summary>JetStream's de-duplication header; it carries the message id, so a retried publish is stored once.</summary>
     public const string MessageIdHeader = "Nats-Msg-Id";
 
-    private static readonly UTF8Encoding Utf8Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     public static NatsHeaders ToHeaders(GryphMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -46,16 +45,11 @@ public static class BusEnvelope
     }
 
     /// <summary>Rebuilds a message from a bus delivery; throws <see cref="FormatException"/> on a payload or header that is not valid.</summary>
-    public static GryphMessage FromDelivery(NatsHeaders? headers, ReadOnlySpan<byte> payload, string endpoint)
+    public static GryphMessage FromDelivery(NatsHeaders? headers, ReadOnlyMemory<byte> payload, string endpoint)
     {
-        string content;
-        try
+        if (!Utf8.IsValid(payload.Span))
         {
-            content = Utf8Strict.GetString(payload);
-        }
-        catch (DecoderFallbackException ex)
-        {
-            throw new FormatException("the payload is not valid UTF-8", ex);
+            throw new FormatException("the payload is not valid UTF-8");
         }
 
         var id = Header(headers, IdHeader) ?? Header(headers, MessageIdHeader);
@@ -81,16 +75,13 @@ public static class BusEnvelope
             }
         }
 
-        return new GryphMessage
+        // The message keeps the payload as its content, made a string only when read (see GryphMessage).
+        return new GryphMessage(string.IsNullOrEmpty(id) ? GryphMessage.NewId() : id, time, payload)
         {
-            Id = string.IsNullOrEmpty(id) ? GryphMessage.NewId() : id,
             From = Header(headers, FromHeader),
             To = Header(headers, ToHeader) ?? endpoint,
             ReplyTo = Header(headers, ReplyToHeader),
-            Timestamp = time,
-            Content = content,
             Metadata = metadata,
-            Bytes = payload.Length,
         };
     }
 

@@ -39,7 +39,7 @@ internal sealed class BusMessageSender : IMessageSender
     public int Send(GryphMessage message, Deadline deadline)
     {
         var headers = BusEnvelope.ToHeaders(message);
-        var payload = Encoding.UTF8.GetBytes(message.Content);
+        var payload = Payload(message);
         Publish(payload, headers, message.Id, deadline);
         if (_log.IsEnabled)
         {
@@ -62,10 +62,14 @@ internal sealed class BusMessageSender : IMessageSender
     public int Queue(GryphMessage message, Deadline deadline)
     {
         var headers = BusEnvelope.ToHeaders(message);
-        var payload = Encoding.UTF8.GetBytes(message.Content);
+        var payload = Payload(message);
         Enqueue(payload, headers, message.Id, deadline);
         return payload.Length;
     }
+
+    /// <summary>The content as UTF-8: a received message's own bytes, copied, or the string encoded.</summary>
+    private static byte[] Payload(GryphMessage message) =>
+        message.TryGetUtf8Content(out var utf8) ? utf8.ToArray() : Encoding.UTF8.GetBytes(message.Content);
 
     public void QueueRaw(string content, Deadline deadline) =>
         Enqueue(Encoding.UTF8.GetBytes(content), null, GryphMessage.NewId(), deadline);

@@ -182,6 +182,7 @@ public sealed class GryphBridge : IDisposable
                 }
 
                 Publish(sender, message, token);
+                message.Release(); // its bytes are on the bus now: the next frame is read into the same memory
                 Interlocked.Increment(ref _toBus);
             }
         }

@@ -67,7 +67,8 @@ internal sealed class FrameEncoder : IDisposable
     public int Append(GryphMessage message, ref byte[] buffer, int offset, Func<byte[], int, int, byte[]> grow)
     {
         var header = EncodeHeader(message);
-        var bodyLength = Encoding.UTF8.GetByteCount(message.Content);
+        var received = message.TryGetUtf8Content(out var utf8);
+        var bodyLength = received ? utf8.Length : Encoding.UTF8.GetByteCount(message.Content);
         var length = FrameLength(header.Length, bodyLength);
         if (buffer.Length - offset < length)
         {
@@ -77,7 +78,16 @@ internal sealed class FrameEncoder : IDisposable
         var frame = buffer.AsSpan(offset, length);
         FrameFormat.WritePrefix(frame, header.Length, bodyLength);
         header.CopyTo(frame[FrameFormat.PrefixLength..]);
-        _ = Encoding.UTF8.GetBytes(message.Content, frame.Slice(FrameFormat.PrefixLength + header.Length, bodyLength));
+        var body = frame.Slice(FrameFormat.PrefixLength + header.Length, bodyLength);
+        if (received)
+        {
+            utf8.Span.CopyTo(body); // a received message passed on: its bytes as they came, never a string
+        }
+        else
+        {
+            _ = Encoding.UTF8.GetBytes(message.Content, body);
+        }
+
         FrameFormat.Trailer.CopyTo(frame[^FrameFormat.TrailerLength..]);
         return length;
     }

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Gryphgen.Core.Messaging;
 
@@ -76,8 +77,14 @@ public static class FrameFormat
         return encoder.EncodeHeader(message).ToArray();
     }
 
-    /// <summary>Builds the message from a frame's header and body; throws <see cref="JsonException"/> or <see cref="FormatException"/> on bad input.</summary>
-    public static GryphMessage Decode(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Builds the message from a frame's header and body; throws <see cref="JsonException"/> or
+    /// <see cref="FormatException"/> on bad input. The message keeps <paramref name="body"/> as its content
+    /// (see <see cref="GryphMessage"/>): the caller hands it over and must not reuse that memory. When the body
+    /// lies in an array rented from <see cref="ArrayPool{T}.Shared"/>, pass it as <paramref name="rented"/>:
+    /// <see cref="GryphMessage.Release"/> then returns it.
+    /// </summary>
+    public static GryphMessage Decode(ReadOnlySpan<byte> header, ReadOnlyMemory<byte> body, byte[]? rented = null)
     {
         string? id = null, from = null, to = null, replyTo = null;
         DateTime? time = null;
@@ -145,20 +152,19 @@ public static class FrameFormat
             throw new FormatException("the header has no id");
         }
 
-        return new GryphMessage
+        if (!Utf8.IsValid(body.Span))
         {
-            Id = id,
+            throw new FormatException("the content is not valid UTF-8");
+        }
+
+        return new GryphMessage(id, time ?? DateTime.UtcNow, body, rented)
+        {
             From = from,
             To = to,
             ReplyTo = replyTo,
-            Timestamp = time ?? DateTime.UtcNow,
-            Content = Utf8Strict.GetString(body),
             Metadata = meta ?? GryphMessage.EmptyMetadata,
-            Bytes = body.Length,
         };
     }
-
-    private static readonly UTF8Encoding Utf8Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
     /// The "time" field: Gryphgen's own round-trip form ("2026-01-02T03:04:05.0000000Z") is parsed straight

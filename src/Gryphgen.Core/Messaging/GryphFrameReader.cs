@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using Gryphgen.Core.Fifo;
 
@@ -86,33 +85,38 @@ public sealed class GryphFrameReader
 
     private ReceiveResult ReadFrameBody(int headerLength, int bodyLength, Deadline deadline)
     {
+        // The frame is read into a pooled buffer that the message then keeps as its content: one copy, by the
+        // kernel, from the pipe to the message, into memory that a released message gave back (see GryphMessage).
         var total = headerLength + bodyLength + FrameFormat.TrailerLength;
-        var rented = ArrayPool<byte>.Shared.Rent(total);
+        var frame = ArrayPool<byte>.Shared.Rent(total);
+        var handedOver = false;
         try
         {
             var filled = 0;
             while (filled < total)
             {
-                var got = Fill(rented.AsSpan(0, total), filled, deadline, out var writersGone);
+                var got = Fill(frame.AsSpan(0, total), filled, deadline, out var writersGone);
                 filled += got;
                 if (filled < total && (writersGone || got == 0))
                 {
-                    return Resynchronise(Consumed(rented, filled), Error("GryphFrameTruncated",
+                    return Resynchronise(Consumed(frame, filled), Error("GryphFrameTruncated",
                         $"a frame in '{_sourceName}' was cut short after {FrameFormat.PrefixLength + filled} of {FrameFormat.PrefixLength + total} bytes ({(writersGone ? "its sender closed the pipe" : "nothing more arrived before the timeout")})"));
                 }
             }
 
-            if (!rented.AsSpan(total - FrameFormat.TrailerLength, FrameFormat.TrailerLength).SequenceEqual(FrameFormat.Trailer))
+            if (!frame.AsSpan(total - FrameFormat.TrailerLength, FrameFormat.TrailerLength).SequenceEqual(FrameFormat.Trailer))
             {
-                return Resynchronise(Consumed(rented, filled), Error("GryphFrameMalformed",
+                return Resynchronise(Consumed(frame, filled), Error("GryphFrameMalformed",
                     $"a frame in '{_sourceName}' does not end where its length says (cut short and followed by another?); skipping to the next frame"));
             }
 
             try
             {
-                return new ReceiveResult(FrameFormat.Decode(rented.AsSpan(0, headerLength), rented.AsSpan(headerLength, bodyLength)), null);
+                var message = FrameFormat.Decode(frame.AsSpan(0, headerLength), frame.AsMemory(headerLength, bodyLength), frame);
+                handedOver = true;
+                return new ReceiveResult(message, null);
             }
-            catch (Exception ex) when (ex is JsonException or FormatException or DecoderFallbackException or InvalidOperationException)
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
             {
                 return new ReceiveResult(null, new GryphgenException("GryphMessageMalformed", GryphgenErrorKind.InvalidData,
                     $"A frame in '{_sourceName}' has a bad envelope or content: {ex.Message}", _sourceName, ex));
@@ -120,7 +124,10 @@ public sealed class GryphFrameReader
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            if (!handedOver)
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+            }
         }
     }
 

@@ -103,6 +103,10 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
     /// </summary>
     private void Emit(IMessageReceiver receiver, GryphMessage message)
     {
+        // What a PowerShell user does with a message reads its Content: make the string now and give the frame's
+        // memory back, so that the next message is read into it rather than into fresh memory.
+        _ = message.Content;
+        message.Release();
         try
         {
             WriteObject(message);

@@ -42,12 +42,20 @@ public sealed class BusEnvelopeTests
 
     [Fact]
     public void Payload_IsTheContentUnchanged() =>
-        Assert.Equal("plain text"u8.ToArray(), Encoding.UTF8.GetBytes(BusEnvelope.FromDelivery(null, "plain text"u8, "bob").Content));
+        Assert.Equal("plain text"u8.ToArray(), Encoding.UTF8.GetBytes(BusEnvelope.FromDelivery(null, "plain text"u8.ToArray(), "bob").Content));
+
+    [Fact]
+    public void Delivery_KeepsThePayloadAsTheContentBytes()
+    {
+        var payload = Encoding.UTF8.GetBytes("日本語 text");
+        Assert.True(BusEnvelope.FromDelivery(null, payload, "bob").TryGetUtf8Content(out var utf8));
+        Assert.True(utf8.Span.SequenceEqual(payload));
+    }
 
     [Fact]
     public void MessageFromAnyNatsClient_GetsAFreshIdAndTheEndpoint()
     {
-        var message = BusEnvelope.FromDelivery(null, "hi"u8, "bob");
+        var message = BusEnvelope.FromDelivery(null, "hi"u8.ToArray(), "bob");
         Assert.Matches("^[0-9a-f]{32}$", message.Id);
         Assert.Equal("bob", message.To);
         Assert.Null(message.From);
@@ -71,7 +79,7 @@ public sealed class BusEnvelopeTests
     public void BadMetaHeader_IsAFormatError()
     {
         var headers = new NatsHeaders { [BusEnvelope.IdHeader] = "x", [BusEnvelope.MetaHeader] = "[1,2]" };
-        Assert.Throws<FormatException>(() => BusEnvelope.FromDelivery(headers, "a"u8, "bob"));
+        Assert.Throws<FormatException>(() => BusEnvelope.FromDelivery(headers, "a"u8.ToArray(), "bob"));
     }
 
     [Fact]

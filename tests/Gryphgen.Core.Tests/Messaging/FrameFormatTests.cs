@@ -29,7 +29,7 @@ public sealed class FrameFormatTests
         };
         var (buffer, length) = FrameFormat.Encode(message);
         Assert.True(FrameFormat.TryParsePrefix(buffer, out var headerLength, out var bodyLength));
-        var decoded = FrameFormat.Decode(buffer.AsSpan(FrameFormat.PrefixLength, headerLength), buffer.AsSpan(FrameFormat.PrefixLength + headerLength, (int)bodyLength));
+        var decoded = FrameFormat.Decode(buffer.AsSpan(FrameFormat.PrefixLength, headerLength), buffer.AsMemory(FrameFormat.PrefixLength + headerLength, (int)bodyLength));
         Assert.Equal(length, FrameFormat.PrefixLength + headerLength + bodyLength + FrameFormat.TrailerLength);
         Assert.Equal(message.Id, decoded.Id);
         Assert.Equal(content, decoded.Content);
@@ -38,6 +38,36 @@ public sealed class FrameFormatTests
         Assert.Equal(DateTimeKind.Utc, decoded.Timestamp.Kind);
         Assert.Equal("3", decoded.Metadata["round"]);
         Assert.Equal(Encoding.UTF8.GetByteCount(content), decoded.Bytes);
+    }
+
+    [Fact]
+    public void DecodedMessage_KeepsTheReceivedBytes_AndPassesThemOnUnchanged()
+    {
+        var original = new GryphMessage { Id = "m1", From = "a", Timestamp = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc), Content = "héllo 🦙\n" };
+        var (buffer, length) = FrameFormat.Encode(original);
+        Assert.True(FrameFormat.TryParsePrefix(buffer, out var headerLength, out var bodyLength));
+        var body = buffer.AsMemory(FrameFormat.PrefixLength + headerLength, (int)bodyLength);
+        var received = FrameFormat.Decode(buffer.AsSpan(FrameFormat.PrefixLength, headerLength), body);
+
+        Assert.True(received.TryGetUtf8Content(out var utf8));
+        Assert.True(utf8.Span.SequenceEqual(Encoding.UTF8.GetBytes(original.Content)));
+        Assert.False(original.TryGetUtf8Content(out _)); // built from a string: nothing received to pass on
+
+        // Passed on without reading Content: the same frame, byte for byte.
+        var (again, againLength) = FrameFormat.Encode(received);
+        Assert.Equal(buffer.AsSpan(0, length).ToArray(), again.AsSpan(0, againLength).ToArray());
+        Assert.Equal(original.Content, received.Content);
+        Assert.Same(received.Content, received.Content); // made once
+    }
+
+    [Fact]
+    public void Decode_RefusesInvalidUtf8_BeforeAnyoneReadsTheContent()
+    {
+        var (buffer, _) = FrameFormat.Encode(new GryphMessage { Id = "m1", Timestamp = DateTime.UtcNow, Content = "ab" });
+        Assert.True(FrameFormat.TryParsePrefix(buffer, out var headerLength, out var bodyLength));
+        buffer[FrameFormat.PrefixLength + headerLength] = 0xC3; // a lead byte followed by ASCII
+        var error = Assert.Throws<FormatException>(() => FrameFormat.Decode(buffer.AsSpan(FrameFormat.PrefixLength, headerLength), buffer.AsMemory(FrameFormat.PrefixLength + headerLength, (int)bodyLength)));
+        Assert.Contains("UTF-8", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Gryphgen.Core.Fifo;
 using Gryphgen.Core.Messaging;
@@ -83,6 +84,49 @@ public sealed class GryphFrameReaderTests
         var results = ReadAll(new ScriptedByteSource().Add(bad).Add(Frame("ok")));
         Assert.Equal("GryphMessageMalformed", results[0].Error!.ErrorId);
         Assert.Equal("ok", results[1].Message!.Content);
+    }
+
+    [Fact]
+    public void ReleasedMessage_ItsMemoryHoldsTheNextMessage()
+    {
+        var reader = new GryphFrameReader(new ScriptedByteSource().Add(Frame(new string('a', 5000), "m1")).Add(Frame(new string('b', 5000), "m2")), 1 << 20, "test");
+        var first = reader.ReadNext(Deadline.Infinite).Message!;
+        Assert.True(first.TryGetUtf8Content(out var firstBytes));
+        Assert.True(MemoryMarshal.TryGetArray(firstBytes, out var firstArray));
+        first.Release();
+
+        var second = reader.ReadNext(Deadline.Infinite).Message!;
+        Assert.True(second.TryGetUtf8Content(out var secondBytes));
+        Assert.True(MemoryMarshal.TryGetArray(secondBytes, out var secondArray));
+        Assert.Same(firstArray.Array, secondArray.Array);
+        Assert.Equal(new string('b', 5000), second.Content);
+    }
+
+    [Fact]
+    public void ReleasedMessage_KeepsAContentAlreadyRead_AndRefusesOneNotRead()
+    {
+        var source = new ScriptedByteSource().Add(Frame("read first", "m1")).Add(Frame("never read", "m2"));
+        var reader = new GryphFrameReader(source, 1024, "test");
+        var read = reader.ReadNext(Deadline.Infinite).Message!;
+        Assert.Equal("read first", read.Content);
+        read.Release();
+        read.Release(); // twice is harmless
+        Assert.Equal("read first", read.Content);
+        Assert.False(read.TryGetUtf8Content(out _));
+
+        var unread = reader.ReadNext(Deadline.Infinite).Message!;
+        unread.Release();
+        var error = Assert.Throws<ObjectDisposedException>(() => unread.Content);
+        Assert.Contains("m2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(10, unread.Bytes);
+    }
+
+    [Fact]
+    public void Release_OfAMessageBuiltFromAString_ChangesNothing()
+    {
+        var message = new GryphMessage { Id = "x", Timestamp = DateTime.UtcNow, Content = "kept" };
+        message.Release();
+        Assert.Equal("kept", message.Content);
     }
 
     [Fact]
