@@ -252,6 +252,19 @@ print(json.dumps({"replyTo": reply.get("replyTo"), "from": reply.get("from"), "c
         Get-Content $out | Should -Be 'to bash'
     }
 
+    It 'sends a pipeline of items to a cat reader as exactly those lines, each converted as PowerShell binds it' {
+        New-GryphPipe -Name rawlines | Out-Null
+        $path = Join-Path $env:GRYPHGEN_PIPE_DIR 'rawlines'
+        $out = Join-Path $TestDrive 'lines.out'
+        $cat = Start-Bash "cat '$path' > '$out'"
+        $items = @(1..500) + @('text', 2.5, [pscustomobject]@{ Content = 'by name' }, [pscustomobject]@{ Content = 7 },
+            ('a string' | Add-Member -NotePropertyName Content -NotePropertyValue 'not this' -PassThru), '', $true)
+        $items | Send-GryphMessage -To rawlines -Raw -TimeoutSeconds 30
+        $cat.WaitForExit(10000) | Should -BeTrue
+        $expected = @(1..500 | ForEach-Object { "$_" }) + @('text', '2.5', 'by name', '7', 'a string', '', 'True')
+        [IO.File]::ReadAllText($out) | Should -BeExactly (($expected -join "`n") + "`n")
+    }
+
     It 'reports malformed and truncated frames with stable ids and loses no other message' {
         New-GryphPipe -Name noisy | Out-Null
         $path = Join-Path $env:GRYPHGEN_PIPE_DIR 'noisy'

@@ -122,6 +122,7 @@ public sealed class GryphMessageSender : IMessageSender
         {
             ThrowIfUnusable();
             length = AppendRaw(content);
+            _pending += length;
             WritePending(deadline);
         }
 
@@ -166,6 +167,7 @@ public sealed class GryphMessageSender : IMessageSender
         }
     }
 
+    /// <summary>Writes one line after the pending bytes, growing the buffer as needed; the caller counts it as pending.</summary>
     private int AppendRaw(string content)
     {
         var length = Encoding.UTF8.GetByteCount(content) + 1;
@@ -176,7 +178,6 @@ public sealed class GryphMessageSender : IMessageSender
 
         _ = Encoding.UTF8.GetBytes(content, _buffer.AsSpan(_pending));
         _buffer[_pending + length - 1] = (byte)'\n';
-        _pending += length;
         return length;
     }
 

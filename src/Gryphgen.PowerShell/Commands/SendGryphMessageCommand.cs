@@ -32,9 +32,15 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
+    /// <summary>
+    /// The message text: a string, anything PowerShell converts to one, or (from the pipeline) an object with a
+    /// Content property. Typed PSObject, not string, because the binder then takes every pipeline item in its
+    /// first pass: binding an int to a string parameter costs it two failed passes and a conversion, several
+    /// times the cost of sending the message. <see cref="ContentText"/> does what the binder would have done.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
-    public string Content { get; set; } = string.Empty;
+    public PSObject Content { get; set; } = PSObject.AsPSObject(string.Empty);
 
     [Parameter]
     public string? From { get; set; }
@@ -81,15 +87,16 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
             // Without -PassThru or logging nothing is reported per message, so frames arriving back to back are
             // written together (see GryphMessageSender.Queue); EndProcessing writes the rest.
             var batch = !PassThru && !Log.IsEnabled;
+            var text = ContentText(Content, fromPipeline: MyInvocation.ExpectingInput);
             if (Raw)
             {
                 if (batch)
                 {
-                    _sender.QueueRaw(Content, _deadline);
+                    _sender.QueueRaw(text, _deadline);
                 }
                 else
                 {
-                    _sender.SendRaw(Content, _deadline);
+                    _sender.SendRaw(text, _deadline);
                 }
 
                 return;
@@ -102,9 +109,9 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
                 To = _target,
                 ReplyTo = ReplyTo,
                 Timestamp = DateTime.UtcNow,
-                Content = Content,
+                Content = text,
                 Metadata = _metadata,
-                Bytes = System.Text.Encoding.UTF8.GetByteCount(Content),
+                Bytes = System.Text.Encoding.UTF8.GetByteCount(text),
             };
             if (batch)
             {
@@ -134,6 +141,35 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
         {
             WriteGryphError(ex);
         }
+    }
+
+    /// <summary>
+    /// The text of <paramref name="content"/> as a string parameter would have bound it: strings as they are; from
+    /// the pipeline, the Content property of an object that has one (by property name: a GryphMessage, or a custom
+    /// object); anything else converted as PowerShell converts to string (numbers invariantly, arrays joined with $OFS).
+    /// </summary>
+    internal static string ContentText(PSObject content, bool fromPipeline)
+    {
+        var value = content.BaseObject;
+        if (value is string text)
+        {
+            return text;
+        }
+
+        if (fromPipeline)
+        {
+            if (value is GryphMessage message)
+            {
+                return message.Content;
+            }
+
+            if (content.Properties["Content"] is { IsGettable: true } property)
+            {
+                return LanguagePrimitives.ConvertTo<string>(property.Value);
+            }
+        }
+
+        return LanguagePrimitives.ConvertTo<string>(content);
     }
 
     protected override void EndProcessing()

@@ -243,4 +243,28 @@ public sealed class FifoMessagingTests : IDisposable
         Assert.Equal("GryphMessageTooLarge", receiver.ReceiveRaw(Deadline.After(TimeSpan.FromSeconds(5))).Error?.ErrorId);
         Assert.Equal("short", receiver.ReceiveRaw(Deadline.After(TimeSpan.FromSeconds(5))).Message?.Content);
     }
+
+    [Fact]
+    public void QueuedRawLines_ArriveExactlyAsQueued_WithNothingBetweenThem()
+    {
+        var path = NewFifo();
+        using var receiver = OpenReceiver(path);
+        var lines = Enumerable.Range(1, 2000).Select(i => $"line {i} " + new string('x', i % 50)).ToArray();
+        using (var sender = GryphMessageSender.Open(path, false, Deadline.After(TimeSpan.FromSeconds(5)), GryphLog.None, CancellationToken.None))
+        {
+            foreach (var line in lines)
+            {
+                sender.QueueRaw(line, Deadline.After(TimeSpan.FromSeconds(5)));
+            }
+
+            sender.SendRaw("sent at once", Deadline.After(TimeSpan.FromSeconds(5)));
+        }
+
+        foreach (var line in lines.Append("sent at once"))
+        {
+            Assert.Equal(line, receiver.ReceiveRaw(Deadline.After(TimeSpan.FromSeconds(5))).Message?.Content);
+        }
+
+        Assert.True(receiver.ReceiveRaw(Deadline.After(TimeSpan.FromMilliseconds(100))).IsTimeout);
+    }
 }
