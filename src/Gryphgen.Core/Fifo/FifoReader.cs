@@ -13,15 +13,30 @@ namespace Gryphgen.Core.Fifo;
 /// writer without spinning, the reader then holds a write end of its own FIFO (reopened through
 /// /proc/self/fd, so it is the same inode whatever the path points to now) until data arrives, and drops it
 /// again so that the next writer's departure is seen: a writer that dies mid-message is detected.
+/// <para>
+/// When frames queue up, the reader looks at the front of the pipe with tee(2), which copies pipe contents into a
+/// private pipe without taking them. The prefixes seen there say how long each frame is, so each frame is then
+/// taken with one read of exactly its length, instead of one for its prefix and one for the rest: still never a
+/// byte past the frame. Every read drops as many bytes from the front of what was seen.
+/// </para>
 /// </remarks>
 public sealed class FifoReader : IDisposable, Messaging.IByteSource
 {
     private const int PreferredPipeBytes = 1024 * 1024;
+    private const int PeekBytes = 16 * 1024;
     private readonly FifoDescriptor _descriptor;
     private readonly CancellableWait _wait;
     private FifoDescriptor? _keepAlive;
     private bool _frameStartsWait;
     private int _frameStarts;
+
+    // The front of the pipe as last seen through tee(2), minus what was read since (see the remarks).
+    private byte[]? _seen;
+    private int _seenStart;
+    private int _seenEnd;
+    private FifoDescriptor? _teeRead;
+    private FifoDescriptor? _teeWrite;
+    private bool _teeUnavailable;
 
     private FifoReader(string path, FifoDescriptor descriptor, CancellableWait wait)
     {
@@ -31,6 +46,9 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     }
 
     public string Path { get; }
+
+    /// <summary>How many read(2) calls have taken bytes from the FIFO: tests check that queued frames take one each.</summary>
+    internal long ReadsTaken { get; private set; }
 
     public static FifoReader Open(string path, bool allowShared, CancellationToken token)
     {
@@ -73,6 +91,91 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     /// </summary>
     public int ReadFrameStart(Span<byte> buffer, Deadline deadline) => ReadCore(buffer, deadline, frameStart: true);
 
+    /// <summary>
+    /// The bytes at the front of the pipe, without taking them, while frames are queuing up (see the remarks);
+    /// empty in a conversation, where the next frame has usually not been written yet and a look would cost a
+    /// system call that saves none.
+    /// </summary>
+    public ReadOnlySpan<byte> PeekFrameStart()
+    {
+        if (_seenEnd - _seenStart >= Messaging.FrameFormat.PrefixLength || _frameStartsWait || _teeUnavailable)
+        {
+            return _seen.AsSpan(_seenStart, _seenEnd - _seenStart);
+        }
+
+        return Look();
+    }
+
+    private unsafe ReadOnlySpan<byte> Look()
+    {
+        if (_teeRead is null && !OpenTeePipe())
+        {
+            return ReadOnlySpan<byte>.Empty;
+        }
+
+        var copied = LibC.Tee(_descriptor.Value, _teeWrite!.Value, PeekBytes, LibC.SPLICE_F_NONBLOCK);
+        if (copied <= 0)
+        {
+            var errno = copied < 0 ? Marshal.GetLastPInvokeError() : 0;
+            if (copied == 0 || errno == LibC.EAGAIN)
+            {
+                _frameStartsWait = copied < 0; // an empty pipe at a frame start: a conversation, so wait first from now on
+            }
+            else if (errno != LibC.EINTR)
+            {
+                _teeUnavailable = true; // not allowed here (seccomp, an old kernel): read prefixes as before
+            }
+
+            _seenStart = _seenEnd = 0;
+            return ReadOnlySpan<byte>.Empty;
+        }
+
+        _seen ??= new byte[PeekBytes];
+        var filled = 0;
+        fixed (byte* start = _seen)
+        {
+            while (filled < copied)
+            {
+                var n = LibC.Read(_teeRead!.Value, start + filled, (nuint)(copied - filled));
+                if (n <= 0 && Marshal.GetLastPInvokeError() != LibC.EINTR)
+                {
+                    throw new GryphgenException("GryphPipeReadFailed", GryphgenErrorKind.InvalidData,
+                        $"Looking ahead in '{Path}' failed: {LibC.Describe(Marshal.GetLastPInvokeError())}.", Path);
+                }
+
+                filled += (int)Math.Max(n, 0);
+            }
+        }
+
+        _seenStart = 0;
+        _seenEnd = filled;
+        return _seen.AsSpan(0, filled);
+    }
+
+    private unsafe bool OpenTeePipe()
+    {
+        var fds = stackalloc int[2];
+        if (LibC.Pipe2(fds, LibC.O_NONBLOCK | LibC.O_CLOEXEC) != 0)
+        {
+            _teeUnavailable = true;
+            return false;
+        }
+
+        _teeRead = new FifoDescriptor(fds[0]);
+        _teeWrite = new FifoDescriptor(fds[1]);
+        return true;
+    }
+
+    /// <summary>A read took <paramref name="count"/> bytes from the front of the pipe: they are no longer ahead.</summary>
+    private void Took(int count)
+    {
+        _seenStart += count;
+        if (_seenStart >= _seenEnd)
+        {
+            _seenStart = _seenEnd = 0;
+        }
+    }
+
     private unsafe int ReadCore(Span<byte> buffer, Deadline deadline, bool frameStart)
     {
         var waitFirst = frameStart && _frameStartsWait && (++_frameStarts & 7) != 0;
@@ -89,6 +192,8 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
                 var n = LibC.Read(_descriptor.Value, start, (nuint)buffer.Length);
                 if (n > 0)
                 {
+                    Took((int)n);
+                    ReadsTaken++;
                     if (frameStart && firstRead && !waitFirst)
                     {
                         _frameStartsWait = false; // frames are queued up: read straight away
@@ -163,6 +268,8 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
 
     public void Dispose()
     {
+        _teeRead?.Dispose();
+        _teeWrite?.Dispose();
         _keepAlive?.Dispose();
         _descriptor.Dispose();
         _wait.Dispose();

@@ -47,6 +47,14 @@ public sealed class GryphFrameReader
                 return ReceiveResult.TimedOut;
             }
 
+            if (_prefixFilled == 0 && _pendingEnd == _pendingStart
+                && _source.PeekFrameStart() is { Length: >= FrameFormat.PrefixLength } ahead
+                && FrameFormat.TryParsePrefix(ahead, out var aheadHeader, out var aheadBody)
+                && aheadHeader <= FrameFormat.MaxHeaderBytes && aheadBody <= _maxMessageBytes)
+            {
+                return ReadFrame(aheadHeader, (int)aheadBody, deadline, prefixRead: false); // the whole frame in one read
+            }
+
             var got = Fill(_prefix, _prefixFilled, deadline, out var writersGone, frameStart: _prefixFilled == 0);
             _prefixFilled += got;
             if (_prefixFilled < FrameFormat.PrefixLength)
@@ -79,15 +87,20 @@ public sealed class GryphFrameReader
                     $"A message of {bodyLength} bytes in '{_sourceName}' exceeds the limit of {_maxMessageBytes} bytes (-MaxMessageBytes); it was skipped.", _sourceName));
             }
 
-            return ReadFrameBody(headerLength, (int)bodyLength, deadline);
+            return ReadFrame(headerLength, (int)bodyLength, deadline, prefixRead: true);
         }
     }
 
-    private ReceiveResult ReadFrameBody(int headerLength, int bodyLength, Deadline deadline)
+    /// <summary>
+    /// Reads the rest of a frame whose prefix is in <see cref="_prefix"/> (<paramref name="prefixRead"/>), or the
+    /// whole frame, prefix included, when its prefix was only seen ahead.
+    /// </summary>
+    private ReceiveResult ReadFrame(int headerLength, int bodyLength, Deadline deadline, bool prefixRead)
     {
         // The frame is read into a pooled buffer that the message then keeps as its content: one copy, by the
         // kernel, from the pipe to the message, into memory that a released message gave back (see GryphMessage).
-        var total = headerLength + bodyLength + FrameFormat.TrailerLength;
+        var start = prefixRead ? 0 : FrameFormat.PrefixLength;
+        var total = start + headerLength + bodyLength + FrameFormat.TrailerLength;
         var frame = ArrayPool<byte>.Shared.Rent(total);
         var handedOver = false;
         try
@@ -99,20 +112,21 @@ public sealed class GryphFrameReader
                 filled += got;
                 if (filled < total && (writersGone || got == 0))
                 {
-                    return Resynchronise(Consumed(frame, filled), Error("GryphFrameTruncated",
-                        $"a frame in '{_sourceName}' was cut short after {FrameFormat.PrefixLength + filled} of {FrameFormat.PrefixLength + total} bytes ({(writersGone ? "its sender closed the pipe" : "nothing more arrived before the timeout")})"));
+                    var read = (prefixRead ? FrameFormat.PrefixLength : 0) + filled;
+                    return Resynchronise(Consumed(frame, filled, prefixRead), Error("GryphFrameTruncated",
+                        $"a frame in '{_sourceName}' was cut short after {read} of {total - start + FrameFormat.PrefixLength} bytes ({(writersGone ? "its sender closed the pipe" : "nothing more arrived before the timeout")})"));
                 }
             }
 
             if (!frame.AsSpan(total - FrameFormat.TrailerLength, FrameFormat.TrailerLength).SequenceEqual(FrameFormat.Trailer))
             {
-                return Resynchronise(Consumed(frame, filled), Error("GryphFrameMalformed",
+                return Resynchronise(Consumed(frame, filled, prefixRead), Error("GryphFrameMalformed",
                     $"a frame in '{_sourceName}' does not end where its length says (cut short and followed by another?); skipping to the next frame"));
             }
 
             try
             {
-                var message = FrameFormat.Decode(frame.AsSpan(0, headerLength), frame.AsMemory(headerLength, bodyLength), frame);
+                var message = FrameFormat.Decode(frame.AsSpan(start, headerLength), frame.AsMemory(start + headerLength, bodyLength), frame);
                 handedOver = true;
                 return new ReceiveResult(message, null);
             }
@@ -131,11 +145,17 @@ public sealed class GryphFrameReader
         }
     }
 
-    private byte[] Consumed(byte[] body, int bodyBytes)
+    /// <summary>Every byte of a bad frame taken from the stream so far: its prefix (when read apart) and what followed.</summary>
+    private byte[] Consumed(byte[] frame, int frameBytes, bool prefixRead)
     {
-        var consumed = new byte[FrameFormat.PrefixLength + bodyBytes];
+        if (!prefixRead)
+        {
+            return frame.AsSpan(0, frameBytes).ToArray();
+        }
+
+        var consumed = new byte[FrameFormat.PrefixLength + frameBytes];
         _prefix.CopyTo(consumed, 0);
-        body.AsSpan(0, bodyBytes).CopyTo(consumed.AsSpan(FrameFormat.PrefixLength));
+        frame.AsSpan(0, frameBytes).CopyTo(consumed.AsSpan(FrameFormat.PrefixLength));
         return consumed;
     }
 

@@ -13,4 +13,11 @@ public interface IByteSource
     /// (a FIFO in a conversation saves a read that would find nothing). Same results as <see cref="Read"/>.
     /// </summary>
     int ReadFrameStart(Span<byte> buffer, Deadline deadline) => Read(buffer, deadline);
+
+    /// <summary>
+    /// At a frame start: bytes at the front of the stream that the source can show without taking them, so that
+    /// a whole frame can be taken in one read once its prefix says how long it is. Empty when the source cannot
+    /// or, as a FIFO in a conversation, would spend more than it saves.
+    /// </summary>
+    ReadOnlySpan<byte> PeekFrameStart() => ReadOnlySpan<byte>.Empty;
 }

@@ -58,6 +58,7 @@ internal static partial class LibC
     public const int O_CREAT = 0x40;
     public const int O_APPEND = 0x400;
     public const int FIONREAD = 0x541B;
+    public const uint SPLICE_F_NONBLOCK = 0x02;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -114,6 +115,12 @@ internal static partial class LibC
 
     [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Library, EntryPoint = "pipe2", SetLastError = true)]
+    public static unsafe partial int Pipe2(int* fds, int flags);
+
+    [LibraryImport(Library, EntryPoint = "tee", SetLastError = true)]
+    public static partial nint Tee(int input, int output, nuint length, uint flags);
 
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     public static unsafe partial int Ioctl(int fd, nuint request, int* argument);

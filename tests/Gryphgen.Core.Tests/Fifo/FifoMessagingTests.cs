@@ -85,6 +85,30 @@ public sealed class FifoMessagingTests : IDisposable
     }
 
     [Fact]
+    public void QueuedFrames_AreTakenWithOneReadEach_AndTheRestStayForTheNextReceiver()
+    {
+        var path = NewFifo();
+        var fifo = FifoReader.Open(path, allowShared: false, CancellationToken.None);
+        var frames = new GryphFrameReader(fifo, FrameFormat.DefaultMaxMessageBytes, path);
+        using var sender = GryphMessageSender.Open(path, false, Deadline.After(TimeSpan.FromSeconds(5)), GryphLog.None, CancellationToken.None);
+        var contents = Enumerable.Range(0, 200).Select(i => $"message {i} " + new string('q', i * 37)).ToArray();
+        foreach (var content in contents)
+        {
+            sender.Queue(Message(content), Deadline.After(TimeSpan.FromSeconds(5)));
+        }
+
+        sender.Flush(Deadline.After(TimeSpan.FromSeconds(5)));
+        var firstPart = Enumerable.Range(0, 120).Select(_ => frames.ReadNext(Deadline.After(TimeSpan.FromSeconds(5))).Message!.Content).ToArray();
+        Assert.Equal(contents[..120], firstPart);
+        Assert.Equal(120, fifo.ReadsTaken); // prefix and rest in one read per frame: tee(2) showed the prefixes
+
+        using var next = OpenReceiver(path);
+        fifo.Dispose();
+        var rest = Enumerable.Range(0, 80).Select(_ => next.Receive(Deadline.After(TimeSpan.FromSeconds(5))).Message!.Content).ToArray();
+        Assert.Equal(contents[120..], rest);
+    }
+
+    [Fact]
     public void Sender_WithNoReader_FailsAtTheTimeoutAndLeaksNoDescriptor()
     {
         var path = NewFifo();
