@@ -27,8 +27,9 @@ if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench gguf failed with exit code $LAS
 # FIFO: round trips against ../shared/bench/fifo_pingpong.c (cc -O2) in the same run, bulk and contended throughput.
 & dotnet run -c $Configuration --project $benchProject -- fifo
 if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench fifo failed with exit code $LASTEXITCODE" }
-# Each message over 85 KB becomes a string on .NET's large object heap, whose collections dominate bulk
-# transfers; the same run with a raised LOH threshold shows what `export DOTNET_GCLOHThreshold=...` buys.
+# A consumer that never releases its messages, or reads each Content (a new string of twice the bytes), gets
+# fresh large-object memory per message, whose page faults and collections dominate; the same run with a raised
+# LOH threshold shows what `export DOTNET_GCLOHThreshold=...` buys them.
 $env:DOTNET_GCLOHThreshold = '0x8000000'
 & dotnet run -c $Configuration --project $benchProject -- fifo --bulk-only
 Remove-Item Env:DOTNET_GCLOHThreshold
