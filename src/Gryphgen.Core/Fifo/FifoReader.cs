@@ -139,8 +139,10 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
                 var n = LibC.Read(_teeRead!.Value, start + filled, (nuint)(copied - filled));
                 if (n <= 0 && Marshal.GetLastPInvokeError() != LibC.EINTR)
                 {
-                    throw new GryphgenException("GryphPipeReadFailed", GryphgenErrorKind.InvalidData,
-                        $"Looking ahead in '{Path}' failed: {LibC.Describe(Marshal.GetLastPInvokeError())}.", Path);
+                    // Bytes left behind in the private pipe would make every later look wrong: stop looking.
+                    _teeUnavailable = true;
+                    _seenStart = _seenEnd = 0;
+                    return ReadOnlySpan<byte>.Empty;
                 }
 
                 filled += (int)Math.Max(n, 0);
