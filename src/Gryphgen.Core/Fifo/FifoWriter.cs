@@ -13,15 +13,20 @@ public sealed class FifoWriter : IDisposable
     private static readonly TimeSpan BlockingReaderRetry = TimeSpan.FromMilliseconds(20);
     private readonly FifoDescriptor _descriptor;
     private readonly CancellableWait _wait;
+    private readonly ulong _inode;
 
-    private FifoWriter(string path, FifoDescriptor descriptor, CancellableWait wait)
+    private FifoWriter(string path, FifoDescriptor descriptor, CancellableWait wait, ulong inode)
     {
         Path = path;
         _descriptor = descriptor;
         _wait = wait;
+        _inode = inode;
     }
 
     public string Path { get; }
+
+    /// <summary>How many times the writer lock was taken: tests check that a lone sender keeps it.</summary>
+    internal long LocksTaken { get; private set; }
 
     /// <summary>Opens <paramref name="path"/> for writing, waiting for a reader until <paramref name="deadline"/>.</summary>
     public static FifoWriter Open(string path, bool allowShared, Deadline deadline, CancellationToken token)
@@ -40,9 +45,11 @@ public sealed class FifoWriter : IDisposable
                 var result = FifoDescriptor.TryOpen(path, LibC.O_WRONLY, out var descriptor);
                 if (descriptor is not null)
                 {
+                    UnixFileStatus opened;
                     try
                     {
-                        FifoAccess.VerifyFifo(UnixFileStatus.OfDescriptor(descriptor.Value, path), path, allowShared);
+                        opened = UnixFileStatus.OfDescriptor(descriptor.Value, path);
+                        FifoAccess.VerifyFifo(opened, path, allowShared);
                     }
                     catch
                     {
@@ -50,7 +57,7 @@ public sealed class FifoWriter : IDisposable
                         throw;
                     }
 
-                    return new FifoWriter(path, descriptor, wait);
+                    return new FifoWriter(path, descriptor, wait, opened.Inode);
                 }
 
                 switch (-result)
@@ -132,40 +139,104 @@ public sealed class FifoWriter : IDisposable
     /// <summary>
     /// Takes the pipe's writer lock (flock) so a frame larger than PIPE_BUF is never interleaved with another
     /// sender's. flock has no timeout and cannot be interrupted without a signal, so a busy lock is retried
-    /// with LOCK_NB and a short backoff instead of blocking a thread in the system call.
+    /// with LOCK_NB and a short backoff instead of blocking a thread in the system call. While it waits, this
+    /// sender shows that it does (see <see cref="OthersWaitingForLock"/>), so the holder lets it have a turn.
     /// </summary>
     public void Lock(Deadline deadline, CancellationToken token)
     {
-        var backoff = 0;
-        var spinner = default(SpinWait);
-        while (LibC.Flock(_descriptor.Value, LibC.LOCK_EX | LibC.LOCK_NB) != 0)
+        LocksTaken++;
+        if (LibC.Flock(_descriptor.Value, LibC.LOCK_EX | LibC.LOCK_NB) == 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno != LibC.EAGAIN && errno != LibC.EINTR)
-            {
-                throw new GryphgenException("GryphPipeLockFailed", GryphgenErrorKind.InvalidData,
-                    $"Locking '{Path}' failed: {LibC.Describe(errno)}.", Path);
-            }
+            return;
+        }
 
-            token.ThrowIfCancellationRequested();
-            if (deadline.HasExpired)
+        var errno = Marshal.GetLastPInvokeError();
+        var announcement = Announce();
+        try
+        {
+            var backoff = 0;
+            var spinner = default(SpinWait);
+            while (true)
             {
-                throw new GryphgenException("GryphPipeBusy", GryphgenErrorKind.Timeout,
-                    $"Another sender held '{Path}' until the timeout.", Path);
-            }
+                if (errno != LibC.EAGAIN && errno != LibC.EINTR)
+                {
+                    throw new GryphgenException("GryphPipeLockFailed", GryphgenErrorKind.InvalidData,
+                        $"Locking '{Path}' failed: {LibC.Describe(errno)}.", Path);
+                }
 
-            if (!spinner.NextSpinWillYield)
-            {
-                spinner.SpinOnce();
-                continue;
-            }
+                token.ThrowIfCancellationRequested();
+                if (deadline.HasExpired)
+                {
+                    throw new GryphgenException("GryphPipeBusy", GryphgenErrorKind.Timeout,
+                        $"Another sender held '{Path}' until the timeout.", Path);
+                }
 
-            backoff = Math.Min(Math.Max(backoff * 2, 1), 4);
-            token.WaitHandle.WaitOne(backoff);
+                if (!spinner.NextSpinWillYield)
+                {
+                    spinner.SpinOnce();
+                }
+                else
+                {
+                    backoff = Math.Min(Math.Max(backoff * 2, 1), 4);
+                    token.WaitHandle.WaitOne(backoff);
+                }
+
+                if (LibC.Flock(_descriptor.Value, LibC.LOCK_EX | LibC.LOCK_NB) == 0)
+                {
+                    return;
+                }
+
+                errno = Marshal.GetLastPInvokeError();
+            }
+        }
+        finally
+        {
+            Withdraw(announcement);
         }
     }
 
     public void Unlock() => _ = LibC.Flock(_descriptor.Value, LibC.LOCK_UN);
+
+    /// <summary>
+    /// Whether another sender waits for the writer lock: a Gryphgen sender announces itself with an
+    /// open-file-description lock on one byte of the FIFO while it waits (see <see cref="Lock"/>), and a peer
+    /// blocked in flock(2) (flock(1) in bash, fcntl.flock in Python) shows as a waiter in /proc/locks.
+    /// </summary>
+    public unsafe bool OthersWaitingForLock()
+    {
+        var probe = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = 0, Length = 0 };
+        if (LibC.FcntlLock(_descriptor.Value, LibC.F_OFD_GETLK, &probe) == 0 && probe.Type != LibC.F_UNLCK)
+        {
+            return true;
+        }
+
+        return FlockWaiters.AnyBlockedOn(_inode);
+    }
+
+    /// <summary>Takes a write lock on one random byte far past anything a FIFO holds; -1 when none could be taken.</summary>
+    private unsafe long Announce()
+    {
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var offset = Random.Shared.NextInt64(1, 1L << 40); // distinct waiters almost never pick the same byte
+            var record = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = offset, Length = 1 };
+            if (LibC.FcntlLock(_descriptor.Value, LibC.F_OFD_SETLK, &record) == 0)
+            {
+                return offset;
+            }
+        }
+
+        return -1; // the holder still takes turns now and then (GryphMessageSender.LockHoldLimitUnseen)
+    }
+
+    private unsafe void Withdraw(long announcement)
+    {
+        if (announcement > 0)
+        {
+            var record = new LibC.FileLock { Type = LibC.F_UNLCK, Whence = 0, Start = announcement, Length = 1 };
+            _ = LibC.FcntlLock(_descriptor.Value, LibC.F_OFD_SETLK, &record);
+        }
+    }
 
     private GryphgenException ReaderGone() =>
         new("GryphPipeReaderGone", GryphgenErrorKind.ResourceUnavailable,

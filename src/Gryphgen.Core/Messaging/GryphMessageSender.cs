@@ -13,10 +13,11 @@ namespace Gryphgen.Core.Messaging;
 /// Each system call costs microseconds, so the sender saves them where the protocol allows:
 /// <list type="bullet">
 /// <item>The writer lock is kept for a moment after a write (released after <see cref="LockIdleRelease"/> without
-/// a write, and after at most <see cref="LockHoldLimit"/> of continuous holding, after which it is released after
-/// every write for <see cref="LockTurnTaking"/> so that other senders get their turn). A conversation then costs one write(2)
-/// per message instead of flock, write and unlock. Holding the lock longer never splits a frame: every frame is
-/// still written whole before the lock is released.</item>
+/// a write). Every <see cref="LockHoldLimit"/> of continuous holding the sender looks whether another sender waits
+/// (<see cref="FifoWriter.OthersWaitingForLock"/>); if one does, or after <see cref="LockHoldLimitUnseen"/> in any
+/// case, it releases the lock after every write for <see cref="LockTurnTaking"/> so that the others get their turn.
+/// A conversation then costs one write(2) per message instead of flock, write and unlock. Holding the lock longer
+/// never splits a frame: every frame is still written whole before the lock is released.</item>
 /// <item><see cref="Queue"/> gathers frames that arrive back to back and writes them with one write(2) under one
 /// lock, at the latest <see cref="LockIdleRelease"/> after the first; <see cref="Flush"/> and
 /// <see cref="Dispose"/> write what is left. A run of whole frames is still whole frames to every reader.</item>
@@ -28,8 +29,14 @@ public sealed class GryphMessageSender : IMessageSender
     /// <summary>How long the lock is kept after the last write, and the most a queued frame waits.</summary>
     public static readonly TimeSpan LockIdleRelease = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>The longest the lock is held without a break while messages keep coming.</summary>
+    /// <summary>The longest the lock is held without a break while messages keep coming and another sender waits.</summary>
     public static readonly TimeSpan LockHoldLimit = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The longest the lock is held without a break while no waiting sender is seen: a turn now and then all the
+    /// same, for a waiter that could not announce itself.
+    /// </summary>
+    public static readonly TimeSpan LockHoldLimitUnseen = TimeSpan.FromMilliseconds(200);
 
     /// <summary>After <see cref="LockHoldLimit"/>, how long the lock is released after every write: longer than
     /// the longest pause between another sender's attempts (<see cref="FifoWriter.Lock"/>), so it gets a turn.</summary>
@@ -39,6 +46,7 @@ public sealed class GryphMessageSender : IMessageSender
     private const int KeptBufferBytes = 1024 * 1024;
     private static readonly long IdleTicks = (long)(LockIdleRelease.TotalSeconds * Stopwatch.Frequency);
     private static readonly long HoldTicks = (long)(LockHoldLimit.TotalSeconds * Stopwatch.Frequency);
+    private static readonly long UnseenHoldTicks = (long)(LockHoldLimitUnseen.TotalSeconds * Stopwatch.Frequency);
     private static readonly long TurnTicks = (long)(LockTurnTaking.TotalSeconds * Stopwatch.Frequency);
 
     private readonly FifoWriter _writer;
@@ -54,6 +62,7 @@ public sealed class GryphMessageSender : IMessageSender
     private Deadline _pendingDeadline;
     private bool _locked;
     private long _lockedSince;
+    private long _nextWaiterCheck;
     private long _lastWrite;
     private long _eagerUntil;
     private bool _timerArmed;
@@ -69,6 +78,9 @@ public sealed class GryphMessageSender : IMessageSender
     }
 
     public string Path => _writer.Path;
+
+    /// <summary>How many times this sender took the pipe's writer lock (see <see cref="FifoWriter.LocksTaken"/>).</summary>
+    internal long LocksTaken => _writer.LocksTaken;
 
     /// <summary>Opens <paramref name="path"/>, waiting for a reader until <paramref name="deadline"/>.</summary>
     public static GryphMessageSender Open(string path, bool allowShared, Deadline deadline, GryphLog log, CancellationToken token)
@@ -207,6 +219,7 @@ public sealed class GryphMessageSender : IMessageSender
                 _writer.Lock(deadline, _token);
                 _locked = true;
                 _lockedSince = Stopwatch.GetTimestamp();
+                _nextWaiterCheck = _lockedSince + HoldTicks;
             }
 
             _writer.Write(_buffer.AsSpan(0, _pending), deadline);
@@ -229,7 +242,7 @@ public sealed class GryphMessageSender : IMessageSender
         {
             ReleaseLock(); // taking turns with other senders: the lock goes after every write
         }
-        else if (now - _lockedSince > HoldTicks)
+        else if (TurnDue(now))
         {
             ReleaseLock();
             _eagerUntil = now + TurnTicks;
@@ -238,6 +251,18 @@ public sealed class GryphMessageSender : IMessageSender
         {
             ArmTimer();
         }
+    }
+
+    /// <summary>Whether the lock, held continuously, must go to the others now (see the remarks); looks at most once per <see cref="LockHoldLimit"/>.</summary>
+    private bool TurnDue(long now)
+    {
+        if (now < _nextWaiterCheck)
+        {
+            return false;
+        }
+
+        _nextWaiterCheck = now + HoldTicks;
+        return now - _lockedSince > UnseenHoldTicks || _writer.OthersWaitingForLock();
     }
 
     private void ReleaseLock()
@@ -287,9 +312,14 @@ public sealed class GryphMessageSender : IMessageSender
             }
 
             var now = Stopwatch.GetTimestamp();
-            if (now - _lastWrite >= IdleTicks || now - _lockedSince > HoldTicks)
+            if (now - _lastWrite >= IdleTicks)
             {
                 ReleaseLock();
+            }
+            else if (TurnDue(now))
+            {
+                ReleaseLock();
+                _eagerUntil = now + TurnTicks;
             }
             else
             {

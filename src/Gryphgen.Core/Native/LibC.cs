@@ -59,6 +59,10 @@ internal static partial class LibC
     public const int O_APPEND = 0x400;
     public const int FIONREAD = 0x541B;
     public const uint SPLICE_F_NONBLOCK = 0x02;
+    public const int F_OFD_GETLK = 36;
+    public const int F_OFD_SETLK = 37;
+    public const short F_WRLCK = 1;
+    public const short F_UNLCK = 2;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -115,6 +119,20 @@ internal static partial class LibC
 
     [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    public static unsafe partial int FcntlLock(int fd, int command, FileLock* record);
+
+    /// <summary>struct flock (the same layout on x86-64 and arm64 Linux).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct FileLock
+    {
+        public short Type;
+        public short Whence;
+        public long Start;
+        public long Length;
+        public int Pid;
+    }
 
     [LibraryImport(Library, EntryPoint = "pipe2", SetLastError = true)]
     public static unsafe partial int Pipe2(int* fds, int flags);

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Messaging;
+
+namespace Gryphgen.Core.Tests.Fifo;
+
+/// <summary>The holder of a pipe's writer lock sees who waits for it, so it keeps the lock only while nobody does.</summary>
+[Collection(DescriptorCountingGroup.Name)]
+public sealed class WriterLockTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private readonly PrivateTempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string NewFifo()
+    {
+        var path = _dir.File("inbox");
+        FifoFile.Create(path, FifoFile.DefaultMode, force: false, allowShared: false);
+        return path;
+    }
+
+    private static FifoWriter OpenWriter(string path) =>
+        FifoWriter.Open(path, allowShared: false, Deadline.After(TimeSpan.FromSeconds(5)), CancellationToken.None);
+
+    [Fact]
+    public void AGryphgenSenderWaitingForTheLock_IsSeenByTheHolder_AndNoLongerOnceItHasTheLock()
+    {
+        var path = NewFifo();
+        using var reader = FifoReader.Open(path, allowShared: false, CancellationToken.None);
+        using var holder = OpenWriter(path);
+        using var waiter = OpenWriter(path);
+        holder.Lock(Deadline.After(Patience), CancellationToken.None);
+        Assert.False(holder.OthersWaitingForLock());
+
+        var waiting = Task.Run(() => waiter.Lock(Deadline.After(Patience), CancellationToken.None));
+        Assert.True(SpinWait.SpinUntil(holder.OthersWaitingForLock, Patience));
+
+        holder.Unlock();
+        Assert.True(waiting.Wait(Patience));
+        Assert.False(waiter.OthersWaitingForLock());
+        Assert.False(holder.OthersWaitingForLock()); // the waiter withdrew its announcement when it got the lock
+        waiter.Unlock();
+    }
+
+    [Fact]
+    public void APeerBlockedInFlock_IsSeenByTheHolder()
+    {
+        var path = NewFifo();
+        using var reader = FifoReader.Open(path, allowShared: false, CancellationToken.None);
+        using var holder = OpenWriter(path);
+        holder.Lock(Deadline.After(Patience), CancellationToken.None);
+
+        // A Python peer as the protocol tells it to write: a blocking flock(2) on the FIFO.
+        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)\nprint('waiting', flush=True)\nfcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)");
+        start.ArgumentList.Add(path);
+        using var peer = Process.Start(start)!;
+        Assert.Equal("waiting", peer.StandardOutput.ReadLine());
+        Assert.True(SpinWait.SpinUntil(holder.OthersWaitingForLock, Patience));
+
+        holder.Unlock();
+        Assert.Equal("locked", peer.StandardOutput.ReadLine());
+        Assert.True(peer.WaitForExit(Patience));
+        Assert.False(holder.OthersWaitingForLock());
+    }
+
+    [Fact]
+    public void ProcLocksWaiterLines_AreMatchedByInode()
+    {
+        const string locks = """
+            1: FLOCK  ADVISORY  WRITE 1200 00:1a:5678 0 EOF
+            1: -> FLOCK  ADVISORY  WRITE 1300 00:1a:5678 0 EOF
+            2: POSIX  ADVISORY  WRITE 1400 00:1a:9999 0 EOF
+            2: -> POSIX  ADVISORY  WRITE 1500 00:1a:9999 0 EOF
+            3: OFDLCK ADVISORY  WRITE -1 00:1a:4444 0 0
+            """;
+        Assert.True(FlockWaiters.AnyBlockedOn(locks, 5678));
+        Assert.False(FlockWaiters.AnyBlockedOn(locks, 9999)); // a waiter for a POSIX lock is not waiting for the flock
+        Assert.False(FlockWaiters.AnyBlockedOn(locks, 4444));
+        Assert.False(FlockWaiters.AnyBlockedOn(locks, 678)); // the whole inode, not its tail
+    }
+
+    [Fact]
+    public void ALoneSenderThatKeepsSending_KeepsTheLockWellPastTheHoldLimit()
+    {
+        var path = NewFifo();
+        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
+        using var sender = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        var message = new GryphMessage { Id = GryphMessage.NewId(), From = "lone", Timestamp = DateTime.UtcNow, Content = "ping" };
+        var sent = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < 5 * GryphMessageSender.LockHoldLimit)
+        {
+            sender.Send(message, Deadline.After(Patience)); // a conversation's pace: each message read before the next
+            receiver.Receive(Deadline.After(Patience)).Message!.Release();
+            sent++;
+        }
+
+        // Nobody waits, so no turns: one lock, plus one more for each pause over LockIdleRelease the scheduler
+        // may cause. Taking turns every LockHoldLimit would lock once per message for a third of the time.
+        Assert.True(sender.LocksTaken < Math.Max(10, sent / 20), $"{sender.LocksTaken} locks for {sent} messages");
+    }
+
+    [Fact]
+    public void ASenderThatFloodsThePipe_LetsAWaitingSenderIn_LongBeforeItsUnconditionalTurn()
+    {
+        var path = NewFifo();
+        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
+        using var flooder = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        using var other = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        using var stop = new CancellationTokenSource();
+        using var flowing = new ManualResetEventSlim();
+        var flooding = Task.Run(() =>
+        {
+            var message = new GryphMessage { Id = GryphMessage.NewId(), From = "flood", Timestamp = DateTime.UtcNow, Content = "flood" };
+            while (!stop.IsCancellationRequested)
+            {
+                flooder.Send(message, Deadline.After(Patience));
+            }
+        });
+        var draining = Task.Run(() =>
+        {
+            while (true)
+            {
+                var result = receiver.Receive(Deadline.After(Patience));
+                if (result.Message?.From == "flood")
+                {
+                    flowing.Set();
+                    result.Message.Release();
+                    continue;
+                }
+
+                stop.Cancel();
+                return result.Message?.From;
+            }
+        });
+
+        Assert.True(flowing.Wait(Patience)); // the flooder holds the lock and writes without a pause
+        var clock = Stopwatch.StartNew();
+        other.Send(new GryphMessage { Id = GryphMessage.NewId(), From = "other", Timestamp = DateTime.UtcNow, Content = "me too" }, Deadline.After(Patience));
+        var waited = clock.Elapsed;
+        Assert.True(draining.Wait(Patience));
+        Assert.Equal("other", draining.Result);
+        Assert.True(flooding.Wait(Patience));
+
+        // Seen as a waiter at the flooder's next look (every LockHoldLimit, 20 ms), not only at the turn it takes
+        // unconditionally after LockHoldLimitUnseen (200 ms); the margin is for a loaded 2-core machine.
+        Assert.True(waited < 5 * GryphMessageSender.LockHoldLimit, $"the waiting sender got in after {waited.TotalMilliseconds:F0} ms");
+    }
+}
