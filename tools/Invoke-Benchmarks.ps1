@@ -27,6 +27,13 @@ if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench gguf failed with exit code $LAS
 # FIFO: round trips against ../shared/bench/fifo_pingpong.c (cc -O2) in the same run, bulk and contended throughput.
 & dotnet run -c $Configuration --project $benchProject -- fifo
 if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench fifo failed with exit code $LASTEXITCODE" }
+# The C baseline's round trip depends on whether the scheduler puts its two processes on one CPU (no cross-CPU
+# wake-up) or two; unpinned it lands either way from run to run. Everything pinned to one CPU compares like with like.
+if ((Get-Command taskset -ErrorAction Ignore) -and [Environment]::ProcessorCount -gt 1) {
+    $benchDll = Join-Path (Split-Path -Parent $benchProject) "bin/$Configuration/net10.0/Gryphgen.Bench.dll"
+    & taskset -c 0 dotnet $benchDll fifo --round-trip-only --one-cpu
+    if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench fifo --round-trip-only failed with exit code $LASTEXITCODE" }
+}
 # A consumer that never releases its messages, or reads each Content (a new string of twice the bytes), gets
 # fresh large-object memory per message, whose page faults and collections dominate; the same run with a raised
 # LOH threshold shows what `export DOTNET_GCLOHThreshold=...` buys them.

@@ -30,8 +30,14 @@ internal static class FifoBenchmark
 
             var c = RunCBaseline(roundTrips);
             var (p50, p99, perSecond) = RoundTrips(directory, roundTrips, 64);
+            var placement = Environment.ProcessorCount == 1 || args.Contains("--one-cpu") ? ", all on one CPU" : string.Empty;
             Console.WriteLine(string.Create(Invariant,
-                $"fifo round trip (64 B): Gryphgen p50 {p50:F1} us, p99 {p99:F1} us, {perSecond:F0}/s; C baseline p50 {c.P50:F1} us, p99 {c.P99:F1} us, {c.PerSecond:F0}/s; p50 ratio {p50 / c.P50:F2}x C (target <= 1.5x)"));
+                $"fifo round trip (64 B{placement}): Gryphgen p50 {p50:F1} us, p99 {p99:F1} us, {perSecond:F0}/s; C baseline p50 {c.P50:F1} us, p99 {c.P99:F1} us, {c.PerSecond:F0}/s; p50 ratio {p50 / c.P50:F2}x C (target <= 1.5x)"));
+            if (args.Contains("--round-trip-only"))
+            {
+                return 0;
+            }
+
             var bulk = PrintBulk(directory, bulkMessages);
             var contended = Bulk(directory, bulkMessages / 2, 512 * 1024, senders: 8);
             Console.WriteLine(string.Create(Invariant, $"fifo contended (512 KiB messages, 8 senders, one pipe): {contended / 1e9:F2} GB/s, {contended / bulk:F2}x the single sender"));
