@@ -50,7 +50,7 @@ public sealed class GryphFrameReader
             if (_prefixFilled == 0 && _pendingEnd == _pendingStart
                 && _source.PeekFrameStart() is { Length: >= FrameFormat.PrefixLength } ahead
                 && FrameFormat.TryParsePrefix(ahead, out var aheadHeader, out var aheadBody)
-                && aheadHeader <= FrameFormat.MaxHeaderBytes && aheadBody <= _maxMessageBytes)
+                && WithinLimits(aheadHeader, aheadBody))
             {
                 return ReadFrame(aheadHeader, (int)aheadBody, deadline, prefixRead: false); // the whole frame in one read
             }
@@ -80,7 +80,7 @@ public sealed class GryphFrameReader
                 return Resynchronise(_prefix.ToArray(), Error("GryphFrameMalformed", $"'{_sourceName}' held bytes that are not a Gryphgen frame start; skipping to the next frame"));
             }
 
-            if (headerLength > FrameFormat.MaxHeaderBytes || bodyLength > _maxMessageBytes)
+            if (!WithinLimits(headerLength, bodyLength))
             {
                 _discardRemaining = headerLength + bodyLength + FrameFormat.TrailerLength;
                 return new ReceiveResult(null, new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
@@ -90,6 +90,9 @@ public sealed class GryphFrameReader
             return ReadFrame(headerLength, (int)bodyLength, deadline, prefixRead: true);
         }
     }
+
+    private bool WithinLimits(int headerLength, long bodyLength) =>
+        headerLength <= FrameFormat.MaxHeaderBytes && bodyLength <= _maxMessageBytes;
 
     /// <summary>
     /// Reads the rest of a frame whose prefix is in <see cref="_prefix"/> (<paramref name="prefixRead"/>), or the

@@ -99,16 +99,17 @@ public sealed class GryphMessage
     /// </summary>
     public void Release()
     {
-        if (!_hasReceived || _released)
+        if (!_hasReceived)
         {
-            return;
+            return; // built from a string, or released already
         }
 
         _released = true;
         _hasReceived = false;
         _received = default;
-        if (Interlocked.Exchange(ref _rented, null) is { } rented)
+        if (_rented is { } rented)
         {
+            _rented = null;
             ArrayPool<byte>.Shared.Return(rented);
         }
     }

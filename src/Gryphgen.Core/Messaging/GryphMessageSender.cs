@@ -94,15 +94,7 @@ public sealed class GryphMessageSender : IMessageSender
     /// <summary>Sends one framed message, written to the pipe when this returns; returns the frame's size in bytes.</summary>
     public int Send(GryphMessage message, Deadline deadline)
     {
-        int length;
-        lock (_gate)
-        {
-            ThrowIfUnusable();
-            length = _encoder.Append(message, ref _buffer, _pending, Grow);
-            _pending += length;
-            WritePending(deadline);
-        }
-
+        var length = Append(message, deadline, queue: false);
         LogSent(message);
         return length;
     }
@@ -114,46 +106,16 @@ public sealed class GryphMessageSender : IMessageSender
     /// </summary>
     public int Queue(GryphMessage message, Deadline deadline)
     {
-        int length;
-        lock (_gate)
-        {
-            ThrowIfUnusable();
-            length = _encoder.Append(message, ref _buffer, _pending, Grow);
-            Queued(length, deadline);
-        }
-
+        var length = Append(message, deadline, queue: true);
         LogSent(message);
         return length;
     }
 
     /// <summary>Sends plain text lines with no envelope, for peers such as echo, cat and the original Perl scripts.</summary>
-    public void SendRaw(string content, Deadline deadline)
-    {
-        int length;
-        lock (_gate)
-        {
-            ThrowIfUnusable();
-            length = AppendRaw(content);
-            _pending += length;
-            WritePending(deadline);
-        }
-
-        LogSentRaw(length);
-    }
+    public void SendRaw(string content, Deadline deadline) => LogSentRaw(Append(content, deadline, queue: false));
 
     /// <summary>Queues one plain text line (see <see cref="Queue"/>).</summary>
-    public void QueueRaw(string content, Deadline deadline)
-    {
-        int length;
-        lock (_gate)
-        {
-            ThrowIfUnusable();
-            length = AppendRaw(content);
-            Queued(length, deadline);
-        }
-
-        LogSentRaw(length);
-    }
+    public void QueueRaw(string content, Deadline deadline) => LogSentRaw(Append(content, deadline, queue: true));
 
     /// <summary>Writes every queued message now, and surfaces an error met by a deferred write.</summary>
     public void Flush(Deadline deadline)
@@ -179,18 +141,49 @@ public sealed class GryphMessageSender : IMessageSender
         }
     }
 
-    /// <summary>Writes one line after the pending bytes, growing the buffer as needed; the caller counts it as pending.</summary>
-    private int AppendRaw(string content)
+    /// <summary>Appends one frame after the pending bytes, then writes or queues everything pending; returns the frame's length.</summary>
+    private int Append(GryphMessage message, Deadline deadline, bool queue)
     {
-        var length = Encoding.UTF8.GetByteCount(content) + 1;
-        if (_buffer.Length - _pending < length)
+        lock (_gate)
         {
-            _buffer = Grow(_buffer, _pending, _pending + length);
+            ThrowIfUnusable();
+            var length = _encoder.Append(message, ref _buffer, _pending, Grow);
+            Commit(length, deadline, queue);
+            return length;
         }
+    }
 
-        _ = Encoding.UTF8.GetBytes(content, _buffer.AsSpan(_pending));
-        _buffer[_pending + length - 1] = (byte)'\n';
-        return length;
+    /// <summary>Appends one line (content and a newline) after the pending bytes, then writes or queues; returns its length.</summary>
+    private int Append(string content, Deadline deadline, bool queue)
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            var length = Encoding.UTF8.GetByteCount(content) + 1;
+            if (_buffer.Length - _pending < length)
+            {
+                _buffer = Grow(_buffer, _pending, _pending + length);
+            }
+
+            _ = Encoding.UTF8.GetBytes(content, _buffer.AsSpan(_pending));
+            _buffer[_pending + length - 1] = (byte)'\n';
+            Commit(length, deadline, queue);
+            return length;
+        }
+    }
+
+    /// <summary>Counts the <paramref name="length"/> bytes just appended as pending and writes them now, or queues them (<see cref="Queued"/>).</summary>
+    private void Commit(int length, Deadline deadline, bool queue)
+    {
+        if (queue)
+        {
+            Queued(length, deadline);
+        }
+        else
+        {
+            _pending += length;
+            WritePending(deadline);
+        }
     }
 
     private void Queued(int length, Deadline deadline)
