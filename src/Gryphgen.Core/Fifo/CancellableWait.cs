@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Gryphgen.Core.Native;
 
@@ -32,6 +33,7 @@ internal sealed class CancellableWait : IDisposable
     /// Returns the revents, or 0 when the deadline passed. Throws <see cref="OperationCanceledException"/>
     /// when cancelled.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     public unsafe short Wait(int fd, short events, Deadline deadline)
     {
         var fds = stackalloc LibC.PollFd[2];

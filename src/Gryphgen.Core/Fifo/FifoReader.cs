@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Gryphgen.Core.Native;
 
@@ -82,6 +83,7 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     /// Reads up to <paramref name="buffer"/>.Length bytes. Returns the count read; 0 means every writer has
     /// closed (a message in progress is then truncated); -1 means the deadline passed with nothing to read.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     public int Read(Span<byte> buffer, Deadline deadline) => ReadCore(buffer, deadline, frameStart: false);
 
     /// <summary>
@@ -89,6 +91,7 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     /// yet, so a read would only find the pipe empty: once a frame start has found it empty, later frame starts
     /// wait for data first, saving that read (every eighth still reads first, to notice when frames queue up).
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     public int ReadFrameStart(Span<byte> buffer, Deadline deadline) => ReadCore(buffer, deadline, frameStart: true);
 
     /// <summary>
@@ -96,6 +99,7 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     /// empty in a conversation, where the next frame has usually not been written yet and a look would cost a
     /// system call that saves none.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     public ReadOnlySpan<byte> PeekFrameStart()
     {
         if (_seenEnd - _seenStart >= Messaging.FrameFormat.PrefixLength || _frameStartsWait || _teeUnavailable)
@@ -106,6 +110,7 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
         return Look();
     }
 
+    [MethodImpl(HotPath.Options)]
     private unsafe ReadOnlySpan<byte> Look()
     {
         if (_teeRead is null && !OpenTeePipe())
@@ -169,6 +174,7 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     }
 
     /// <summary>A read took <paramref name="count"/> bytes from the front of the pipe: they are no longer ahead.</summary>
+    [MethodImpl(HotPath.Options)]
     private void Took(int count)
     {
         _seenStart += count;
@@ -178,6 +184,7 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
         }
     }
 
+    [MethodImpl(HotPath.Options)]
     private unsafe int ReadCore(Span<byte> buffer, Deadline deadline, bool frameStart)
     {
         var waitFirst = frameStart && _frameStartsWait && (++_frameStarts & 7) != 0;
@@ -242,6 +249,7 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     }
 
     /// <summary>Waits for data (or every writer leaving); false when the deadline passed first.</summary>
+    [MethodImpl(HotPath.Options)]
     private bool WaitReadable(Deadline deadline)
     {
         if (_wait.Wait(_descriptor.Value, LibC.POLLIN, deadline) == 0)

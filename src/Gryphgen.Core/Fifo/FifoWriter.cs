@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Gryphgen.Core.Native;
 
@@ -93,6 +94,7 @@ public sealed class FifoWriter : IDisposable
     }
 
     /// <summary>Writes all of <paramref name="data"/>, waiting for room in the pipe until the deadline.</summary>
+    [MethodImpl(HotPath.Options)]
     public unsafe void Write(ReadOnlySpan<byte> data, Deadline deadline)
     {
         fixed (byte* start = data)

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Messaging;
 
@@ -25,6 +27,7 @@ internal sealed class FrameEncoder : IDisposable
     public FrameEncoder() => _json = new Utf8JsonWriter(_header);
 
     /// <summary>The header JSON of <paramref name="message"/>; valid until the next call.</summary>
+    [MethodImpl(HotPath.Options)]
     public ReadOnlySpan<byte> EncodeHeader(GryphMessage message)
     {
         _header.ResetWrittenCount();
@@ -64,6 +67,7 @@ internal sealed class FrameEncoder : IDisposable
     /// growing it through <paramref name="grow"/> when it is too small; returns the frame's length.
     /// The content is encoded straight into its place in the frame: no intermediate copy.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     public int Append(GryphMessage message, ref byte[] buffer, int offset, Func<byte[], int, int, byte[]> grow)
     {
         var header = EncodeHeader(message);
@@ -92,6 +96,7 @@ internal sealed class FrameEncoder : IDisposable
         return length;
     }
 
+    [MethodImpl(HotPath.Options)]
     private void WriteOptional(JsonEncodedText name, string? value)
     {
         if (value is not null)

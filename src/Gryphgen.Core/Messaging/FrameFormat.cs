@@ -1,9 +1,11 @@
-using System.Buffers;
 using System.Buffers.Text;
+using System.Buffers;
 using System.Globalization;
-using System.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Unicode;
+using System.Text;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Messaging;
 
@@ -38,6 +40,7 @@ public static class FrameFormat
         return (buffer, length);
     }
 
+    [MethodImpl(HotPath.Options)]
     public static void WritePrefix(Span<byte> destination, int headerLength, long bodyLength)
     {
         Magic.CopyTo(destination);
@@ -48,6 +51,7 @@ public static class FrameFormat
     }
 
     /// <summary>Parses a prefix; false when it is not a well-formed frame start.</summary>
+    [MethodImpl(HotPath.Options)]
     public static bool TryParsePrefix(ReadOnlySpan<byte> prefix, out int headerLength, out long bodyLength)
     {
         headerLength = 0;
@@ -84,6 +88,7 @@ public static class FrameFormat
     /// lies in an array rented from <see cref="ArrayPool{T}.Shared"/>, pass it as <paramref name="rented"/>:
     /// <see cref="GryphMessage.Release"/> then returns it.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     public static GryphMessage Decode(ReadOnlySpan<byte> header, ReadOnlyMemory<byte> body, byte[]? rented = null)
     {
         string? id = null, from = null, to = null, replyTo = null;
@@ -170,6 +175,7 @@ public static class FrameFormat
     /// The "time" field: Gryphgen's own round-trip form ("2026-01-02T03:04:05.0000000Z") is parsed straight
     /// from the UTF-8 bytes; any other form a peer writes goes through <see cref="DateTime.Parse(string, IFormatProvider, DateTimeStyles)"/> as before.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     private static DateTime ParseTime(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && !reader.HasValueSequence
@@ -191,6 +197,7 @@ public static class FrameFormat
         }
     }
 
+    [MethodImpl(HotPath.Options)]
     private static void WriteDigits(Span<byte> destination, long value)
     {
         for (var i = destination.Length - 1; i >= 0; i--)
@@ -205,6 +212,7 @@ public static class FrameFormat
         }
     }
 
+    [MethodImpl(HotPath.Options)]
     private static bool TryReadDigits(ReadOnlySpan<byte> digits, out long value)
     {
         value = 0;

@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Messaging;
 
@@ -33,6 +35,7 @@ public sealed class GryphFrameReader
     }
 
     /// <summary>Reads the next frame, waiting until <paramref name="deadline"/>.</summary>
+    [MethodImpl(HotPath.Options)]
     public ReceiveResult ReadNext(Deadline deadline)
     {
         while (true)
@@ -91,6 +94,7 @@ public sealed class GryphFrameReader
         }
     }
 
+    [MethodImpl(HotPath.Options)]
     private bool WithinLimits(int headerLength, long bodyLength) =>
         headerLength <= FrameFormat.MaxHeaderBytes && bodyLength <= _maxMessageBytes;
 
@@ -98,6 +102,7 @@ public sealed class GryphFrameReader
     /// Reads the rest of a frame whose prefix is in <see cref="_prefix"/> (<paramref name="prefixRead"/>), or the
     /// whole frame, prefix included, when its prefix was only seen ahead.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     private ReceiveResult ReadFrame(int headerLength, int bodyLength, Deadline deadline, bool prefixRead)
     {
         // The frame is read into a pooled buffer that the message then keeps as its content: one copy, by the
@@ -149,6 +154,7 @@ public sealed class GryphFrameReader
     }
 
     /// <summary>Every byte of a bad frame taken from the stream so far: its prefix (when read apart) and what followed.</summary>
+    [MethodImpl(HotPath.Options)]
     private byte[] Consumed(byte[] frame, int frameBytes, bool prefixRead)
     {
         if (!prefixRead)
@@ -240,6 +246,7 @@ public sealed class GryphFrameReader
     /// Fills <paramref name="buffer"/> from <paramref name="offset"/>: pending bytes first, then the source.
     /// Returns how many bytes were added; stops early when the deadline passes or every writer has gone.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     private int Fill(Span<byte> buffer, int offset, Deadline deadline, out bool writersGone, bool frameStart = false)
     {
         writersGone = false;

@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Messaging;
 
@@ -39,6 +41,7 @@ public sealed class GryphMessageReceiver : IMessageReceiver
     }
 
     /// <summary>The next message or bad frame, or a timeout result when nothing arrives before <paramref name="deadline"/>.</summary>
+    [MethodImpl(HotPath.Options)]
     public ReceiveResult Receive(Deadline deadline)
     {
         var result = _frames.ReadNext(deadline);

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Messaging;
 
@@ -12,22 +14,29 @@ namespace Gryphgen.Core.Messaging;
 /// <remarks>
 /// Each system call costs microseconds, so the sender saves them where the protocol allows:
 /// <list type="bullet">
-/// <item>The writer lock is kept for a moment after a write (released after <see cref="LockIdleRelease"/> without
-/// a write). Every <see cref="LockHoldLimit"/> of continuous holding the sender looks whether another sender waits
+/// <item>The writer lock is kept after a write (released after <see cref="LockIdleRelease"/> without a write). Every <see cref="LockHoldLimit"/> of continuous holding the sender looks whether another sender waits
 /// (<see cref="FifoWriter.OthersWaitingForLock"/>); if one does, or after <see cref="LockHoldLimitUnseen"/> in any
 /// case, it releases the lock after every write for <see cref="LockTurnTaking"/> so that the others get their turn.
 /// A conversation then costs one write(2) per message instead of flock, write and unlock. Holding the lock longer
 /// never splits a frame: every frame is still written whole before the lock is released.</item>
 /// <item><see cref="Queue"/> gathers frames that arrive back to back and writes them with one write(2) under one
-/// lock, at the latest <see cref="LockIdleRelease"/> after the first; <see cref="Flush"/> and
+/// lock, at the latest <see cref="QueueFlushDelay"/> after the first; <see cref="Flush"/> and
 /// <see cref="Dispose"/> write what is left. A run of whole frames is still whole frames to every reader.</item>
 /// </list>
 /// The deferred work runs on a timer thread; an error it meets is thrown by the next call.
 /// </remarks>
 public sealed class GryphMessageSender : IMessageSender
 {
-    /// <summary>How long the lock is kept after the last write, and the most a queued frame waits.</summary>
-    public static readonly TimeSpan LockIdleRelease = TimeSpan.FromMilliseconds(1);
+    /// <summary>
+    /// How long the lock is kept after the last write. No longer than a busy sender makes a waiting writer wait
+    /// (<see cref="LockHoldLimit"/>); not much shorter, because while messages keep coming the timer that releases
+    /// the lock wakes the process once per this period (at 1 ms those wake-ups cost a conversation a tenth of its
+    /// throughput on a 2-core machine).
+    /// </summary>
+    public static readonly TimeSpan LockIdleRelease = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>The most a queued frame waits before it is written (see <see cref="Queue"/>).</summary>
+    public static readonly TimeSpan QueueFlushDelay = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The longest the lock is held without a break while messages keep coming and another sender waits.</summary>
     public static readonly TimeSpan LockHoldLimit = TimeSpan.FromMilliseconds(20);
@@ -45,6 +54,7 @@ public sealed class GryphMessageSender : IMessageSender
     private const int BatchBytes = 64 * 1024;
     private const int KeptBufferBytes = 1024 * 1024;
     private static readonly long IdleTicks = (long)(LockIdleRelease.TotalSeconds * Stopwatch.Frequency);
+    private static readonly long FlushTicks = (long)(QueueFlushDelay.TotalSeconds * Stopwatch.Frequency);
     private static readonly long HoldTicks = (long)(LockHoldLimit.TotalSeconds * Stopwatch.Frequency);
     private static readonly long UnseenHoldTicks = (long)(LockHoldLimitUnseen.TotalSeconds * Stopwatch.Frequency);
     private static readonly long TurnTicks = (long)(LockTurnTaking.TotalSeconds * Stopwatch.Frequency);
@@ -66,6 +76,8 @@ public sealed class GryphMessageSender : IMessageSender
     private long _lastWrite;
     private long _eagerUntil;
     private bool _timerArmed;
+    private long _timerDue;
+    private long _timerWakeUps;
     private Exception? _deferredError;
     private bool _disposed;
 
@@ -82,6 +94,21 @@ public sealed class GryphMessageSender : IMessageSender
     /// <summary>How many times this sender took the pipe's writer lock (see <see cref="FifoWriter.LocksTaken"/>).</summary>
     internal long LocksTaken => _writer.LocksTaken;
 
+    /// <summary>How many times the deferred-work timer has fired.</summary>
+    internal long TimerWakeUps => Interlocked.Read(ref _timerWakeUps);
+
+    /// <summary>Whether this sender holds the pipe's writer lock now.</summary>
+    internal bool HoldsLock
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _locked;
+            }
+        }
+    }
+
     /// <summary>Opens <paramref name="path"/>, waiting for a reader until <paramref name="deadline"/>.</summary>
     public static GryphMessageSender Open(string path, bool allowShared, Deadline deadline, GryphLog log, CancellationToken token)
     {
@@ -92,6 +119,7 @@ public sealed class GryphMessageSender : IMessageSender
     }
 
     /// <summary>Sends one framed message, written to the pipe when this returns; returns the frame's size in bytes.</summary>
+    [MethodImpl(HotPath.Options)]
     public int Send(GryphMessage message, Deadline deadline)
     {
         var length = Append(message, deadline, queue: false);
@@ -101,9 +129,10 @@ public sealed class GryphMessageSender : IMessageSender
 
     /// <summary>
     /// Queues one framed message: it is written together with the messages queued right after it, within
-    /// <see cref="LockIdleRelease"/>, or by <see cref="Flush"/> or <see cref="Dispose"/>. For streams of messages
+    /// <see cref="QueueFlushDelay"/>, or by <see cref="Flush"/> or <see cref="Dispose"/>. For streams of messages
     /// where the caller needs no confirmation per message; a write error surfaces from a later call.
     /// </summary>
+    [MethodImpl(HotPath.Options)]
     public int Queue(GryphMessage message, Deadline deadline)
     {
         var length = Append(message, deadline, queue: true);
@@ -142,6 +171,7 @@ public sealed class GryphMessageSender : IMessageSender
     }
 
     /// <summary>Appends one frame after the pending bytes, then writes or queues everything pending; returns the frame's length.</summary>
+    [MethodImpl(HotPath.Options)]
     private int Append(GryphMessage message, Deadline deadline, bool queue)
     {
         lock (_gate)
@@ -154,6 +184,7 @@ public sealed class GryphMessageSender : IMessageSender
     }
 
     /// <summary>Appends one line (content and a newline) after the pending bytes, then writes or queues; returns its length.</summary>
+    [MethodImpl(HotPath.Options)]
     private int Append(string content, Deadline deadline, bool queue)
     {
         lock (_gate)
@@ -173,6 +204,7 @@ public sealed class GryphMessageSender : IMessageSender
     }
 
     /// <summary>Counts the <paramref name="length"/> bytes just appended as pending and writes them now, or queues them (<see cref="Queued"/>).</summary>
+    [MethodImpl(HotPath.Options)]
     private void Commit(int length, Deadline deadline, bool queue)
     {
         if (queue)
@@ -186,6 +218,7 @@ public sealed class GryphMessageSender : IMessageSender
         }
     }
 
+    [MethodImpl(HotPath.Options)]
     private void Queued(int length, Deadline deadline)
     {
         var startsBatch = _pending == 0;
@@ -193,16 +226,17 @@ public sealed class GryphMessageSender : IMessageSender
         _pendingDeadline = deadline;
 
         // A message after a pause goes at once; one that follows another closely waits for the ones behind it.
-        if (_pending >= BatchBytes || (startsBatch && Stopwatch.GetTimestamp() - _lastWrite > IdleTicks))
+        if (_pending >= BatchBytes || (startsBatch && Stopwatch.GetTimestamp() - _lastWrite > FlushTicks))
         {
             WritePending(deadline);
             return;
         }
 
-        ArmTimer();
+        ArmTimer(FlushTicks);
     }
 
     /// <summary>Writes every pending byte under the writer lock, then keeps or releases the lock (see the remarks).</summary>
+    [MethodImpl(HotPath.Options)]
     private void WritePending(Deadline deadline)
     {
         try
@@ -242,11 +276,12 @@ public sealed class GryphMessageSender : IMessageSender
         }
         else
         {
-            ArmTimer();
+            ArmTimer(IdleTicks);
         }
     }
 
     /// <summary>Whether the lock, held continuously, must go to the others now (see the remarks); looks at most once per <see cref="LockHoldLimit"/>.</summary>
+    [MethodImpl(HotPath.Options)]
     private bool TurnDue(long now)
     {
         if (now < _nextWaiterCheck)
@@ -267,17 +302,21 @@ public sealed class GryphMessageSender : IMessageSender
         }
     }
 
-    private void ArmTimer()
+    /// <summary>Makes the timer fire within <paramref name="ticks"/> (Stopwatch ticks); a timer already due sooner is left alone.</summary>
+    private void ArmTimer(long ticks)
     {
-        if (!_timerArmed)
+        var due = Stopwatch.GetTimestamp() + ticks;
+        if (!_timerArmed || due < _timerDue)
         {
             _timerArmed = true;
-            _ = _timer.Change(LockIdleRelease, Timeout.InfiniteTimeSpan);
+            _timerDue = due;
+            _ = _timer.Change(Stopwatch.GetElapsedTime(0, ticks), Timeout.InfiniteTimeSpan);
         }
     }
 
     private void OnTimer()
     {
+        _ = Interlocked.Increment(ref _timerWakeUps);
         lock (_gate)
         {
             _timerArmed = false;
@@ -316,7 +355,8 @@ public sealed class GryphMessageSender : IMessageSender
             }
             else
             {
-                ArmTimer();
+                // Not sooner than a millisecond: the timer rounds down, and firing early only to re-arm wastes a wake-up.
+                ArmTimer(Math.Max(IdleTicks - (now - _lastWrite), FlushTicks));
             }
         }
     }

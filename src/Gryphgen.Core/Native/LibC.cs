@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Gryphgen.Core.Native;
@@ -85,12 +86,15 @@ internal static partial class LibC
     public static partial int Close(int fd);
 
     [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
+    [MethodImpl(HotPath.Options)]
     public static unsafe partial nint Read(int fd, byte* buffer, nuint count);
 
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    [MethodImpl(HotPath.Options)]
     public static unsafe partial nint Write(int fd, byte* buffer, nuint count);
 
     [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+    [MethodImpl(HotPath.Options)]
     public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
     [LibraryImport(Library, EntryPoint = "flock", SetLastError = true)]

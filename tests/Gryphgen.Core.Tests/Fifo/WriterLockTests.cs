@@ -104,6 +104,60 @@ public sealed class WriterLockTests : IDisposable
     }
 
     [Fact]
+    public void ASenderInAConversation_WakesItsTimerAboutOncePerIdlePeriod_NotOncePerMessageOrMillisecond()
+    {
+        // Timer callbacks run on the thread pool, which xunit's own blocked threads can starve for half a second
+        // at a time; a starved timer never fires and would pass this test for the wrong reason.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        _ = ThreadPool.SetMinThreads(Math.Max(workers, 16), completionPorts);
+        try
+        {
+            TalkFor200MillisecondsAndCountTimerWakeUps();
+        }
+        finally
+        {
+            _ = ThreadPool.SetMinThreads(workers, completionPorts);
+        }
+    }
+
+    private void TalkFor200MillisecondsAndCountTimerWakeUps()
+    {
+        var path = NewFifo();
+        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
+        using var sender = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        var message = new GryphMessage { Id = GryphMessage.NewId(), From = "talker", Timestamp = DateTime.UtcNow, Content = "ping" };
+        var sent = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMilliseconds(200))
+        {
+            sender.Send(message, Deadline.After(Patience));
+            receiver.Receive(Deadline.After(Patience)).Message!.Release();
+            sent++;
+        }
+
+        // Each wake-up is a timer-thread and thread-pool hand-off that a busy 2-core machine pays for in latency;
+        // the idle release needs about one per LockIdleRelease (20 ms: ten here), however fast the messages come.
+        // Releasing after 1 ms of silence, as before, woke it about 200 times.
+        Assert.True(sent > 100, $"only {sent} messages in {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(sender.TimerWakeUps <= 20, $"{sender.TimerWakeUps} timer wake-ups for {sent} messages in {clock.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public void ASenderThatFallsSilent_KeepsTheLockForTheIdlePeriod_ThenReleasesIt()
+    {
+        var path = NewFifo();
+        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
+        using var sender = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        var clock = Stopwatch.StartNew();
+        sender.Send(new GryphMessage { Id = GryphMessage.NewId(), From = "once", Timestamp = DateTime.UtcNow, Content = "last word" }, Deadline.After(Patience));
+        Assert.True(sender.HoldsLock);
+
+        Assert.True(SpinWait.SpinUntil(() => !sender.HoldsLock, Patience), "the lock was never released");
+        Assert.True(clock.Elapsed >= 0.9 * GryphMessageSender.LockIdleRelease, $"released after {clock.Elapsed.TotalMilliseconds:F1} ms");
+        Assert.Equal("last word", receiver.Receive(Deadline.After(Patience)).Message!.Content);
+    }
+
+    [Fact]
     public void ASenderThatFloodsThePipe_LetsAWaitingSenderIn_LongBeforeItsUnconditionalTurn()
     {
         var path = NewFifo();
