@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Messaging;

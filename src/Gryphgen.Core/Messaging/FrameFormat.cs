@@ -1,10 +1,10 @@
-using System.Buffers.Text;
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
-using System.Text;
 using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Messaging;
