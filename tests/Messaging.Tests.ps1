@@ -258,10 +258,11 @@ print(json.dumps({"replyTo": reply.get("replyTo"), "from": reply.get("from"), "c
         $out = Join-Path $TestDrive 'lines.out'
         $cat = Start-Bash "cat '$path' > '$out'"
         $items = @(1..500) + @('text', 2.5, [pscustomobject]@{ Content = 'by name' }, [pscustomobject]@{ Content = 7 },
-            ('a string' | Add-Member -NotePropertyName Content -NotePropertyValue 'not this' -PassThru), '', $true)
+            ('a string' | Add-Member -NotePropertyName Content -NotePropertyValue 'not this' -PassThru), '', $true,
+            (5 | Add-Member -NotePropertyName Content -NotePropertyValue 'nor this' -PassThru), [long]-6, [byte]7, [char]'c', 0.25, 1.50d)
         $items | Send-GryphMessage -To rawlines -Raw -TimeoutSeconds 30
         $cat.WaitForExit(10000) | Should -BeTrue
-        $expected = @(1..500 | ForEach-Object { "$_" }) + @('text', '2.5', 'by name', '7', 'a string', '', 'True')
+        $expected = @(1..500 | ForEach-Object { "$_" }) + @('text', '2.5', 'by name', '7', 'a string', '', 'True', '5', '-6', '7', 'c', '0.25', '1.50')
         [IO.File]::ReadAllText($out) | Should -BeExactly (($expected -join "`n") + "`n")
     }
 

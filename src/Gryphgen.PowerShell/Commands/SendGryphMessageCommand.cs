@@ -144,9 +144,10 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
     }
 
     /// <summary>
-    /// The text of <paramref name="content"/> as a string parameter would have bound it: strings as they are; from
-    /// the pipeline, the Content property of an object that has one (by property name: a GryphMessage, or a custom
-    /// object); anything else converted as PowerShell converts to string (numbers invariantly, arrays joined with $OFS).
+    /// The text of <paramref name="content"/> as a string parameter would have bound it: strings, numbers, bools and
+    /// chars as they are (numbers invariantly); from the pipeline, the Content property of an object that has one (by
+    /// property name: a GryphMessage, or a custom object); anything else converted as PowerShell converts to string
+    /// (arrays joined with $OFS).
     /// </summary>
     internal static string ContentText(PSObject content, bool fromPipeline)
     {
@@ -154,6 +155,15 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
         if (value is string text)
         {
             return text;
+        }
+
+        // A number, bool or char is a value, sent as itself like a string, never probed for a Content property:
+        // looking up a property an int doesn't have costs PowerShell 1-2 us, more than sending the message.
+        if (value.GetType().IsPrimitive)
+        {
+            return value is int or long or short or sbyte or uint or ulong or ushort or byte
+                ? ((IFormattable)value).ToString(null, CultureInfo.InvariantCulture)
+                : LanguagePrimitives.ConvertTo<string>(value);
         }
 
         if (fromPipeline)
