@@ -176,6 +176,18 @@ $sha = [Security.Cryptography.SHA256]::Create()
         (Receive-GryphMessage -Name queue -Count 7 -TimeoutSeconds 30).Content | Should -Be (4..10 | ForEach-Object { "m$_" })
         $holder.Kill(); $holder.WaitForExit()
     }
+
+    It 'refuses a second receiver on a pipe another process reads, naming that process, and the first one goes on' {
+        $path = (New-GryphPipe -Name busy).Path
+        $first = Start-FreshPwsh "`$env:GRYPHGEN_PIPE_DIR='$env:GRYPHGEN_PIPE_DIR'; (Receive-GryphMessage -Name busy -Count 1 -TimeoutSeconds 60).Content"
+        Wait-Reader $path
+        Receive-GryphMessage -Name busy -TimeoutSeconds 5 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeReaderBusy,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err[0].Exception.Message | Should -BeLike "*($($first.Id))*"
+        Send-GryphMessage -To busy -Content 'for the first' -TimeoutSeconds 30
+        (Wait-Process $first).Trim() | Should -Be 'for the first'
+    }
 }
 
 Describe 'Timeouts' {

@@ -66,6 +66,7 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
         try
         {
             FifoAccess.VerifyFifo(UnixFileStatus.OfDescriptor(descriptor.Value, path), path, allowShared);
+            ClaimReading(descriptor.Value, path);
 
             // A larger kernel buffer lets senders of big messages finish a frame in one go (best effort:
             // unprivileged users are capped by /proc/sys/fs/pipe-max-size).
@@ -77,6 +78,37 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
             descriptor.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Claims the FIFO for this receiver: an open-file-description read lock on <see cref="FifoLockLayout.ReaderClaim"/>,
+    /// released when the descriptor closes (also when the process dies). Two readers of one FIFO split its bytes
+    /// between them, so each would get pieces of the other's frames and report them as malformed; a Gryphgen
+    /// receiver that finds the byte claimed is refused instead, naming who reads. A read-only descriptor can only
+    /// take a shared (read) lock, so the claim is a look, then a lock: two receivers started in the same
+    /// microsecond could both get in. Where locks are not supported it goes on unclaimed.
+    /// </summary>
+    private static unsafe void ClaimReading(int fd, string path)
+    {
+        var probe = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = FifoLockLayout.ReaderClaim, Length = 1 };
+        if (LibC.FcntlLock(fd, LibC.F_OFD_GETLK, &probe) != 0 || probe.Type == LibC.F_UNLCK)
+        {
+            var claim = new LibC.FileLock { Type = LibC.F_RDLCK, Whence = 0, Start = FifoLockLayout.ReaderClaim, Length = 1 };
+            _ = LibC.FcntlLock(fd, LibC.F_OFD_SETLK, &claim);
+            return;
+        }
+
+        // This process shows as a reader too (the descriptor just opened), so only other processes are named.
+        var others = PipeHolders.Find(path)
+            .Where(holder => holder.Reading && holder.ProcessId != Environment.ProcessId)
+            .Select(holder => $"{holder.ProcessName} ({holder.ProcessId})")
+            .ToList();
+        var who = others.Count > 0
+            ? " by " + string.Join(", ", others)
+            : " by another receiver in this process (or a process this user cannot see)";
+        throw new GryphgenException("GryphPipeReaderBusy", GryphgenErrorKind.ResourceUnavailable,
+            $"'{path}' is already being read{who}. Two receivers on one pipe would each get pieces of the other's messages; stop the other receiver, or give this one its own pipe.",
+            path);
     }
 
     /// <summary>

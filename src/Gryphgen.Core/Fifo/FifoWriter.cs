@@ -206,7 +206,7 @@ public sealed class FifoWriter : IDisposable
     /// </summary>
     public unsafe bool OthersWaitingForLock()
     {
-        var probe = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = 0, Length = 0 };
+        var probe = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = FifoLockLayout.WaiterFirst, Length = FifoLockLayout.WaiterEnd - FifoLockLayout.WaiterFirst };
         if (LibC.FcntlLock(_descriptor.Value, LibC.F_OFD_GETLK, &probe) == 0 && probe.Type != LibC.F_UNLCK)
         {
             return true;
@@ -220,7 +220,7 @@ public sealed class FifoWriter : IDisposable
     {
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            var offset = Random.Shared.NextInt64(1, 1L << 40); // distinct waiters almost never pick the same byte
+            var offset = Random.Shared.NextInt64(FifoLockLayout.WaiterFirst, FifoLockLayout.WaiterEnd); // distinct waiters almost never pick the same byte
             var record = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = offset, Length = 1 };
             if (LibC.FcntlLock(_descriptor.Value, LibC.F_OFD_SETLK, &record) == 0)
             {

@@ -62,6 +62,7 @@ internal static partial class LibC
     public const uint SPLICE_F_NONBLOCK = 0x02;
     public const int F_OFD_GETLK = 36;
     public const int F_OFD_SETLK = 37;
+    public const short F_RDLCK = 0;
     public const short F_WRLCK = 1;
     public const short F_UNLCK = 2;
 

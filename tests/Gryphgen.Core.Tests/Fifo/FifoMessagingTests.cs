@@ -102,8 +102,8 @@ public sealed class FifoMessagingTests : IDisposable
         Assert.Equal(contents[..120], firstPart);
         Assert.Equal(120, fifo.ReadsTaken); // prefix and rest in one read per frame: tee(2) showed the prefixes
 
+        fifo.Dispose(); // the sender still holds the pipe open, so its bytes stay for the next receiver
         using var next = OpenReceiver(path);
-        fifo.Dispose();
         var rest = Enumerable.Range(0, 80).Select(_ => next.Receive(Deadline.After(TimeSpan.FromSeconds(5))).Message!.Content).ToArray();
         Assert.Equal(contents[120..], rest);
     }
