@@ -14,7 +14,8 @@ namespace Gryphgen.Core.Messaging;
 /// <remarks>
 /// Each system call costs microseconds, so the sender saves them where the protocol allows:
 /// <list type="bullet">
-/// <item>The writer lock is kept after a write (released after <see cref="LockIdleRelease"/> without a write). Every <see cref="LockHoldLimit"/> of continuous holding the sender looks whether another sender waits
+/// <item>The writer lock is kept after a write (released after <see cref="LockIdleRelease"/> without a write).
+/// Every <see cref="LockHoldLimit"/> of continuous holding the sender looks whether another sender waits
 /// (<see cref="FifoWriter.OthersWaitingForLock"/>); if one does, or after <see cref="LockHoldLimitUnseen"/> in any
 /// case, it releases the lock after every write for <see cref="LockTurnTaking"/> so that the others get their turn.
 /// A conversation then costs one write(2) per message instead of flock, write and unlock. Holding the lock longer
