@@ -36,7 +36,10 @@ public sealed class GryphMessageSender : IMessageSender
     /// </summary>
     public static readonly TimeSpan LockIdleRelease = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>The most a queued frame waits before it is written (see <see cref="Queue"/>).</summary>
+    /// <summary>
+    /// How long a queued frame waits before it is written (see <see cref="Queue"/>); .NET's timers tick with the
+    /// kernel's coarse clock, so in practice up to one tick more (4 ms on a 250 Hz kernel).
+    /// </summary>
     public static readonly TimeSpan QueueFlushDelay = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The longest the lock is held without a break while messages keep coming and another sender waits.</summary>
