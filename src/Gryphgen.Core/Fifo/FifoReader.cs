@@ -88,13 +88,11 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     /// take a shared (read) lock, so the claim is a look, then a lock: two receivers started in the same
     /// microsecond could both get in. Where locks are not supported it goes on unclaimed.
     /// </summary>
-    private static unsafe void ClaimReading(int fd, string path)
+    private static void ClaimReading(int fd, string path)
     {
-        var probe = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = FifoLockLayout.ReaderClaim, Length = 1 };
-        if (LibC.FcntlLock(fd, LibC.F_OFD_GETLK, &probe) != 0 || probe.Type == LibC.F_UNLCK)
+        if (!OfdLocks.HeldByOthers(fd, FifoLockLayout.ReaderClaim, 1))
         {
-            var claim = new LibC.FileLock { Type = LibC.F_RDLCK, Whence = 0, Start = FifoLockLayout.ReaderClaim, Length = 1 };
-            _ = LibC.FcntlLock(fd, LibC.F_OFD_SETLK, &claim);
+            _ = OfdLocks.TryTake(fd, LibC.F_RDLCK, FifoLockLayout.ReaderClaim, 1);
             return;
         }
 

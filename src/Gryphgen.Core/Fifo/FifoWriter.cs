@@ -204,25 +204,17 @@ public sealed class FifoWriter : IDisposable
     /// open-file-description lock on one byte of the FIFO while it waits (see <see cref="Lock"/>), and a peer
     /// blocked in flock(2) (flock(1) in bash, fcntl.flock in Python) shows as a waiter in /proc/locks.
     /// </summary>
-    public unsafe bool OthersWaitingForLock()
-    {
-        var probe = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = FifoLockLayout.WaiterFirst, Length = FifoLockLayout.WaiterEnd - FifoLockLayout.WaiterFirst };
-        if (LibC.FcntlLock(_descriptor.Value, LibC.F_OFD_GETLK, &probe) == 0 && probe.Type != LibC.F_UNLCK)
-        {
-            return true;
-        }
-
-        return FlockWaiters.AnyBlockedOn(_inode);
-    }
+    public bool OthersWaitingForLock() =>
+        OfdLocks.HeldByOthers(_descriptor.Value, FifoLockLayout.WaiterFirst, FifoLockLayout.WaiterEnd - FifoLockLayout.WaiterFirst)
+        || FlockWaiters.AnyBlockedOn(_inode);
 
     /// <summary>Takes a write lock on one random byte far past anything a FIFO holds; -1 when none could be taken.</summary>
-    private unsafe long Announce()
+    private long Announce()
     {
         for (var attempt = 0; attempt < 4; attempt++)
         {
             var offset = Random.Shared.NextInt64(FifoLockLayout.WaiterFirst, FifoLockLayout.WaiterEnd); // distinct waiters almost never pick the same byte
-            var record = new LibC.FileLock { Type = LibC.F_WRLCK, Whence = 0, Start = offset, Length = 1 };
-            if (LibC.FcntlLock(_descriptor.Value, LibC.F_OFD_SETLK, &record) == 0)
+            if (OfdLocks.TryTake(_descriptor.Value, LibC.F_WRLCK, offset, 1))
             {
                 return offset;
             }
@@ -231,12 +223,11 @@ public sealed class FifoWriter : IDisposable
         return -1; // the holder still takes turns now and then (GryphMessageSender.LockHoldLimitUnseen)
     }
 
-    private unsafe void Withdraw(long announcement)
+    private void Withdraw(long announcement)
     {
         if (announcement > 0)
         {
-            var record = new LibC.FileLock { Type = LibC.F_UNLCK, Whence = 0, Start = announcement, Length = 1 };
-            _ = LibC.FcntlLock(_descriptor.Value, LibC.F_OFD_SETLK, &record);
+            OfdLocks.Release(_descriptor.Value, announcement, 1);
         }
     }
 

@@ -24,7 +24,6 @@ public sealed class GryphMessage
     private ReadOnlyMemory<byte> _received;
     private byte[]? _rented;
     private bool _hasReceived;
-    private bool _released;
     private string? _content;
 
     public GryphMessage()
@@ -66,10 +65,11 @@ public sealed class GryphMessage
     /// <summary>The text, byte for byte as sent (UTF-8 on the wire).</summary>
     public required string Content
     {
-        // Two threads reading it at once may both decode; they get equal strings, and one is kept.
-        get => _content ??= _released
-            ? throw new ObjectDisposedException(nameof(GryphMessage), $"Message {Id} was released before its Content was read.")
-            : Utf8.GetString(_received.Span);
+        // Two threads reading it at once may both decode; they get equal strings, and one is kept. A message
+        // built from a string always has one, so no string and no bytes means it was released unread.
+        get => _content ??= _hasReceived
+            ? Utf8.GetString(_received.Span)
+            : throw new ObjectDisposedException(nameof(GryphMessage), $"Message {Id} was released before its Content was read.");
         init => _content = value;
     }
 
@@ -104,7 +104,6 @@ public sealed class GryphMessage
             return; // built from a string, or released already
         }
 
-        _released = true;
         _hasReceived = false;
         _received = default;
         if (_rented is { } rented)

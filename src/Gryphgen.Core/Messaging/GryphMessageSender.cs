@@ -79,8 +79,7 @@ public sealed class GryphMessageSender : IMessageSender
     private long _nextWaiterCheck;
     private long _lastWrite;
     private long _eagerUntil;
-    private bool _timerArmed;
-    private long _timerDue;
+    private long _timerDue; // when the timer fires; 0 while it is not set
     private long _timerWakeUps;
     private Exception? _deferredError;
     private bool _disposed;
@@ -267,11 +266,22 @@ public sealed class GryphMessageSender : IMessageSender
             ShrinkBuffer();
         }
 
-        var now = Stopwatch.GetTimestamp();
-        _lastWrite = now;
-        if (now < _eagerUntil)
+        _lastWrite = Stopwatch.GetTimestamp();
+        KeepOrReleaseLock(_lastWrite);
+    }
+
+    /// <summary>
+    /// After a write, and whenever the timer fires: the lock goes after <see cref="LockIdleRelease"/> without a write,
+    /// after every write while taking turns, and when a turn is due; otherwise it is kept and the timer set for the
+    /// idle release.
+    /// </summary>
+    [MethodImpl(HotPath.Options)]
+    private void KeepOrReleaseLock(long now)
+    {
+        var idle = now - _lastWrite;
+        if (idle >= IdleTicks || now < _eagerUntil)
         {
-            ReleaseLock(); // taking turns with other senders: the lock goes after every write
+            ReleaseLock();
         }
         else if (TurnDue(now))
         {
@@ -280,7 +290,8 @@ public sealed class GryphMessageSender : IMessageSender
         }
         else
         {
-            ArmTimer(IdleTicks);
+            // Not sooner than a millisecond: the timer rounds down, and firing early only to re-arm wastes a wake-up.
+            ArmTimer(Math.Max(IdleTicks - idle, FlushTicks));
         }
     }
 
@@ -310,9 +321,8 @@ public sealed class GryphMessageSender : IMessageSender
     private void ArmTimer(long ticks)
     {
         var due = Stopwatch.GetTimestamp() + ticks;
-        if (!_timerArmed || due < _timerDue)
+        if (_timerDue == 0 || due < _timerDue)
         {
-            _timerArmed = true;
             _timerDue = due;
             _ = _timer.Change(Stopwatch.GetElapsedTime(0, ticks), Timeout.InfiniteTimeSpan);
         }
@@ -323,7 +333,7 @@ public sealed class GryphMessageSender : IMessageSender
         _ = Interlocked.Increment(ref _timerWakeUps);
         lock (_gate)
         {
-            _timerArmed = false;
+            _timerDue = 0;
             if (_disposed)
             {
                 return;
@@ -342,25 +352,9 @@ public sealed class GryphMessageSender : IMessageSender
                 }
             }
 
-            if (!_locked)
+            if (_locked)
             {
-                return;
-            }
-
-            var now = Stopwatch.GetTimestamp();
-            if (now - _lastWrite >= IdleTicks)
-            {
-                ReleaseLock();
-            }
-            else if (TurnDue(now))
-            {
-                ReleaseLock();
-                _eagerUntil = now + TurnTicks;
-            }
-            else
-            {
-                // Not sooner than a millisecond: the timer rounds down, and firing early only to re-arm wastes a wake-up.
-                ArmTimer(Math.Max(IdleTicks - (now - _lastWrite), FlushTicks));
+                KeepOrReleaseLock(Stopwatch.GetTimestamp());
             }
         }
     }

@@ -5,24 +5,10 @@ using Gryphgen.Core.Messaging;
 namespace Gryphgen.Core.Tests.Fifo;
 
 [Collection(DescriptorCountingGroup.Name)]
-public sealed class FifoMessagingTests : IDisposable
+public sealed class FifoMessagingTests : FifoTestBase
 {
-    private readonly PrivateTempDirectory _dir = new();
-
-    public void Dispose() => _dir.Dispose();
-
-    private string NewFifo(string name = "inbox")
-    {
-        var path = _dir.File(name);
-        FifoFile.Create(path, FifoFile.DefaultMode, force: false, allowShared: false);
-        return path;
-    }
-
     private static GryphMessage Message(string content) =>
         new() { Id = GryphMessage.NewId(), From = "t", Timestamp = DateTime.UtcNow, Content = content, Bytes = System.Text.Encoding.UTF8.GetByteCount(content) };
-
-    private static GryphMessageReceiver OpenReceiver(string path, long max = FrameFormat.DefaultMaxMessageBytes) =>
-        GryphMessageReceiver.Open(path, "inbox", false, max, GryphLog.None, CancellationToken.None);
 
     [Fact]
     public void Create_MakesA0600FifoAndIsIdempotent()
@@ -38,7 +24,7 @@ public sealed class FifoMessagingTests : IDisposable
     [Fact]
     public void Create_RefusesAnExistingRegularFileAndLeavesItAlone()
     {
-        var path = _dir.File("data.txt");
+        var path = Dir.File("data.txt");
         File.WriteAllText(path, "keep me");
         var error = Assert.Throws<GryphgenException>(() => FifoFile.Create(path, FifoFile.DefaultMode, force: true, allowShared: false));
         Assert.Equal("GryphPipePathOccupied", error.ErrorId);
@@ -203,7 +189,7 @@ public sealed class FifoMessagingTests : IDisposable
     public void Symlink_WherePipeShouldBe_IsNeverFollowed()
     {
         var real = NewFifo("real");
-        var link = _dir.File("planted");
+        var link = Dir.File("planted");
         File.CreateSymbolicLink(link, real);
         Assert.Equal("GryphPipeIsSymlink", Assert.Throws<GryphgenException>(() => OpenReceiver(link)).ErrorId);
         Assert.Equal("GryphPipeIsSymlink", Assert.Throws<GryphgenException>(() =>
@@ -213,7 +199,7 @@ public sealed class FifoMessagingTests : IDisposable
     [Fact]
     public void GroupWritableFifo_IsRefusedUnlessShared()
     {
-        var path = _dir.File("shared");
+        var path = Dir.File("shared");
         FifoFile.Create(path, Convert.ToUInt32("660", 8), false, false);
         Assert.Equal("GryphPipeShared", Assert.Throws<GryphgenException>(() => OpenReceiver(path)).ErrorId);
         using var allowed = GryphMessageReceiver.Open(path, "x", allowShared: true, 1024, GryphLog.None, CancellationToken.None);
@@ -222,13 +208,13 @@ public sealed class FifoMessagingTests : IDisposable
     [Fact]
     public void PipeDirectory_IsCreated0700_AndASharedOneIsRefused()
     {
-        var created = PipeDirectory.Ensure(_dir.File("pipes"), allowShared: false);
+        var created = PipeDirectory.Ensure(Dir.File("pipes"), allowShared: false);
         Assert.Equal(0x1C0u, UnixFileStatus.OfPath(created)!.Value.Permissions);
-        var open = _dir.File("open");
+        var open = Dir.File("open");
         Directory.CreateDirectory(open);
         File.SetUnixFileMode(open, (UnixFileMode)Convert.ToInt32("777", 8));
         Assert.Equal("GryphPipeDirectoryShared", Assert.Throws<GryphgenException>(() => PipeDirectory.Ensure(open, false)).ErrorId);
-        var link = _dir.File("linked");
+        var link = Dir.File("linked");
         Directory.CreateSymbolicLink(link, created);
         Assert.Equal("GryphPipeDirectoryIsSymlink", Assert.Throws<GryphgenException>(() => PipeDirectory.Ensure(link, false)).ErrorId);
     }

@@ -6,23 +6,8 @@ namespace Gryphgen.Core.Tests.Fifo;
 
 /// <summary>One receiver per pipe: a second would get pieces of the first one's frames, so it is refused by name.</summary>
 [Collection(DescriptorCountingGroup.Name)]
-public sealed class ReaderClaimTests : IDisposable
+public sealed class ReaderClaimTests : FifoTestBase
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private readonly PrivateTempDirectory _dir = new();
-
-    public void Dispose() => _dir.Dispose();
-
-    private string NewFifo()
-    {
-        var path = _dir.File("inbox");
-        FifoFile.Create(path, FifoFile.DefaultMode, force: false, allowShared: false);
-        return path;
-    }
-
-    private static GryphMessageReceiver OpenReceiver(string path) =>
-        GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
-
     [Fact]
     public void ASecondReceiver_IsRefusedAsReaderBusy_AndTheNextOneGetsInOnceTheFirstHasClosed()
     {
@@ -37,7 +22,7 @@ public sealed class ReaderClaimTests : IDisposable
         Assert.Contains("another receiver in this process", refused.Message, StringComparison.Ordinal);
 
         // The first receiver still has the pipe to itself.
-        using (var sender = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None))
+        using (var sender = OpenSender(path))
         {
             sender.Send(new GryphMessage { Id = GryphMessage.NewId(), From = "t", Timestamp = DateTime.UtcNow, Content = "still mine" }, Deadline.After(Patience));
         }
@@ -81,7 +66,7 @@ public sealed class ReaderClaimTests : IDisposable
     {
         var path = NewFifo();
         using var receiver = OpenReceiver(path);
-        using var writer = FifoWriter.Open(path, allowShared: false, Deadline.After(Patience), CancellationToken.None);
+        using var writer = OpenWriter(path);
         writer.Lock(Deadline.After(Patience), CancellationToken.None);
         Assert.False(writer.OthersWaitingForLock());
         writer.Unlock();

@@ -6,23 +6,8 @@ namespace Gryphgen.Core.Tests.Fifo;
 
 /// <summary>The holder of a pipe's writer lock sees who waits for it, so it keeps the lock only while nobody does.</summary>
 [Collection(DescriptorCountingGroup.Name)]
-public sealed class WriterLockTests : IDisposable
+public sealed class WriterLockTests : FifoTestBase
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private readonly PrivateTempDirectory _dir = new();
-
-    public void Dispose() => _dir.Dispose();
-
-    private string NewFifo()
-    {
-        var path = _dir.File("inbox");
-        FifoFile.Create(path, FifoFile.DefaultMode, force: false, allowShared: false);
-        return path;
-    }
-
-    private static FifoWriter OpenWriter(string path) =>
-        FifoWriter.Open(path, allowShared: false, Deadline.After(TimeSpan.FromSeconds(5)), CancellationToken.None);
-
     [Fact]
     public void AGryphgenSenderWaitingForTheLock_IsSeenByTheHolder_AndNoLongerOnceItHasTheLock()
     {
@@ -86,8 +71,8 @@ public sealed class WriterLockTests : IDisposable
     public void ALoneSenderThatKeepsSending_KeepsTheLockWellPastTheHoldLimit()
     {
         var path = NewFifo();
-        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
-        using var sender = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        using var receiver = OpenReceiver(path);
+        using var sender = OpenSender(path);
         var message = new GryphMessage { Id = GryphMessage.NewId(), From = "lone", Timestamp = DateTime.UtcNow, Content = "ping" };
         var sent = 0;
         var clock = Stopwatch.StartNew();
@@ -106,25 +91,10 @@ public sealed class WriterLockTests : IDisposable
     [Fact]
     public void ASenderInAConversation_WakesItsTimerAboutOncePerIdlePeriod_NotOncePerMessageOrMillisecond()
     {
-        // Timer callbacks run on the thread pool, which xunit's own blocked threads can starve for half a second
-        // at a time; a starved timer never fires and would pass this test for the wrong reason.
-        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
-        _ = ThreadPool.SetMinThreads(Math.Max(workers, 16), completionPorts);
-        try
-        {
-            TalkFor200MillisecondsAndCountTimerWakeUps();
-        }
-        finally
-        {
-            _ = ThreadPool.SetMinThreads(workers, completionPorts);
-        }
-    }
-
-    private void TalkFor200MillisecondsAndCountTimerWakeUps()
-    {
+        using var headroom = new ThreadPoolHeadroom(); // a starved timer never fires, and would pass for the wrong reason
         var path = NewFifo();
-        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
-        using var sender = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        using var receiver = OpenReceiver(path);
+        using var sender = OpenSender(path);
         var message = new GryphMessage { Id = GryphMessage.NewId(), From = "talker", Timestamp = DateTime.UtcNow, Content = "ping" };
         var sent = 0;
         var clock = Stopwatch.StartNew();
@@ -146,46 +116,38 @@ public sealed class WriterLockTests : IDisposable
     [Fact]
     public void AQueuedFrame_IsWrittenWithinTheFlushDelay_NotAtTheIdleRelease()
     {
-        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
-        _ = ThreadPool.SetMinThreads(Math.Max(workers, 16), completionPorts); // see the conversation test above
-        try
-        {
-            var path = NewFifo();
-            using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
-            using var sender = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
-            GryphMessage Message(string content) => new() { Id = GryphMessage.NewId(), From = "q", Timestamp = DateTime.UtcNow, Content = content };
+        using var headroom = new ThreadPoolHeadroom();
+        var path = NewFifo();
+        using var receiver = OpenReceiver(path);
+        using var sender = OpenSender(path);
+        GryphMessage Message(string content) => new() { Id = GryphMessage.NewId(), From = "q", Timestamp = DateTime.UtcNow, Content = content };
 
-            // Everything compiled and the timer fired once first: a frame queued over a millisecond after the last
-            // write goes at once, unqueued, and the first timer callback pays for a thread and its compilation.
-            sender.Queue(Message("warm-up"), Deadline.After(Patience));
-            Assert.Equal("warm-up", receiver.Receive(Deadline.After(Patience)).Message!.Content);
-            Assert.True(SpinWait.SpinUntil(() => sender.TimerWakeUps > 0, Patience));
-            var wakeUps = sender.TimerWakeUps;
+        // Everything compiled and the timer fired once first: a frame queued over a millisecond after the last
+        // write goes at once, unqueued, and the first timer callback pays for a thread and its compilation.
+        sender.Queue(Message("warm-up"), Deadline.After(Patience));
+        Assert.Equal("warm-up", receiver.Receive(Deadline.After(Patience)).Message!.Content);
+        Assert.True(SpinWait.SpinUntil(() => sender.TimerWakeUps > 0, Patience));
+        var wakeUps = sender.TimerWakeUps;
 
-            // A write arms the timer for the idle release (LockIdleRelease, 20 ms); a frame queued right after it
-            // must pull the timer in to QueueFlushDelay (1 ms) rather than wait for the release. .NET's timers tick
-            // with the kernel's coarse clock (4 ms here), so the flush comes 1 to 8 ms later, the release at 20.
-            sender.Send(Message("sent"), Deadline.After(Patience));
-            var clock = Stopwatch.StartNew();
-            sender.Queue(Message("queued"), Deadline.After(Patience));
-            Assert.Equal("sent", receiver.Receive(Deadline.After(Patience)).Message!.Content);
-            Assert.Equal("queued", receiver.Receive(Deadline.After(Patience)).Message!.Content);
-            Assert.True(clock.Elapsed < GryphMessageSender.LockIdleRelease * 0.75, $"the queued frame arrived after {clock.Elapsed.TotalMilliseconds:F1} ms");
-            Assert.Equal(wakeUps + 1, sender.TimerWakeUps); // the flush, not a write at once
-            Assert.True(sender.HoldsLock); // flushed by the flush timer, still within the idle period
-        }
-        finally
-        {
-            _ = ThreadPool.SetMinThreads(workers, completionPorts);
-        }
+        // A write arms the timer for the idle release (LockIdleRelease, 20 ms); a frame queued right after it
+        // must pull the timer in to QueueFlushDelay (1 ms) rather than wait for the release. .NET's timers tick
+        // with the kernel's coarse clock (4 ms here), so the flush comes 1 to 8 ms later, the release at 20.
+        sender.Send(Message("sent"), Deadline.After(Patience));
+        var clock = Stopwatch.StartNew();
+        sender.Queue(Message("queued"), Deadline.After(Patience));
+        Assert.Equal("sent", receiver.Receive(Deadline.After(Patience)).Message!.Content);
+        Assert.Equal("queued", receiver.Receive(Deadline.After(Patience)).Message!.Content);
+        Assert.True(clock.Elapsed < GryphMessageSender.LockIdleRelease * 0.75, $"the queued frame arrived after {clock.Elapsed.TotalMilliseconds:F1} ms");
+        Assert.Equal(wakeUps + 1, sender.TimerWakeUps); // the flush, not a write at once
+        Assert.True(sender.HoldsLock); // flushed by the flush timer, still within the idle period
     }
 
     [Fact]
     public void ASenderThatFallsSilent_KeepsTheLockForTheIdlePeriod_ThenReleasesIt()
     {
         var path = NewFifo();
-        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
-        using var sender = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        using var receiver = OpenReceiver(path);
+        using var sender = OpenSender(path);
         var clock = Stopwatch.StartNew();
         sender.Send(new GryphMessage { Id = GryphMessage.NewId(), From = "once", Timestamp = DateTime.UtcNow, Content = "last word" }, Deadline.After(Patience));
         Assert.True(sender.HoldsLock);
@@ -199,9 +161,9 @@ public sealed class WriterLockTests : IDisposable
     public void ASenderThatFloodsThePipe_LetsAWaitingSenderIn_LongBeforeItsUnconditionalTurn()
     {
         var path = NewFifo();
-        using var receiver = GryphMessageReceiver.Open(path, "inbox", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
-        using var flooder = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
-        using var other = GryphMessageSender.Open(path, false, Deadline.After(Patience), GryphLog.None, CancellationToken.None);
+        using var receiver = OpenReceiver(path);
+        using var flooder = OpenSender(path);
+        using var other = OpenSender(path);
         using var stop = new CancellationTokenSource();
         using var flowing = new ManualResetEventSlim();
         var flooding = Task.Run(() =>
