@@ -24,21 +24,21 @@ namespace Gryphgen.Core.Messaging;
 /// lock, at the latest <see cref="QueueFlushDelay"/> after the first; <see cref="Flush"/> and
 /// <see cref="Dispose"/> write what is left. A run of whole frames is still whole frames to every reader.</item>
 /// </list>
-/// The deferred work runs on a timer thread; an error it meets is thrown by the next call.
+/// The deferred work is timed by a <see cref="DueTimer"/>, whose due time each write moves later for free: a
+/// conversation runs no timer callback at all. A queued flush is written from the thread pool; an error it meets is
+/// thrown by the next call.
 /// </remarks>
 public sealed class GryphMessageSender : IMessageSender
 {
     /// <summary>
     /// How long the lock is kept after the last write. No longer than a busy sender makes a waiting writer wait
-    /// (<see cref="LockHoldLimit"/>); not much shorter, because while messages keep coming the timer that releases
-    /// the lock wakes the process once per this period (at 1 ms those wake-ups cost a conversation a tenth of its
-    /// throughput on a 2-core machine).
+    /// (<see cref="LockHoldLimit"/>); long enough that the pauses of a conversation (the peer thinking, the
+    /// scheduler) seldom release it, since the next write must then lock again.
     /// </summary>
     public static readonly TimeSpan LockIdleRelease = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// How long a queued frame waits before it is written (see <see cref="Queue"/>); .NET's timers tick with the
-    /// kernel's coarse clock, so in practice up to one tick more (4 ms on a 250 Hz kernel).
+    /// How long a queued frame waits before it is written (see <see cref="Queue"/>).
     /// </summary>
     public static readonly TimeSpan QueueFlushDelay = TimeSpan.FromMilliseconds(1);
 
@@ -68,7 +68,7 @@ public sealed class GryphMessageSender : IMessageSender
     private readonly CancellationToken _token;
     private readonly FrameEncoder _encoder = new();
     private readonly object _gate = new();
-    private readonly Timer _timer;
+    private readonly DueTimer _timer;
 
     // Guarded by _gate.
     private byte[] _buffer = new byte[4096];
@@ -79,8 +79,6 @@ public sealed class GryphMessageSender : IMessageSender
     private long _nextWaiterCheck;
     private long _lastWrite;
     private long _eagerUntil;
-    private long _timerDue; // when the timer fires; 0 while it is not set
-    private long _timerWakeUps;
     private Exception? _deferredError;
     private bool _disposed;
 
@@ -89,7 +87,7 @@ public sealed class GryphMessageSender : IMessageSender
         _writer = writer;
         _log = log;
         _token = token;
-        _timer = new Timer(static state => ((GryphMessageSender)state!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
+        _timer = new DueTimer(OnTimer);
     }
 
     public string Path => _writer.Path;
@@ -98,7 +96,7 @@ public sealed class GryphMessageSender : IMessageSender
     internal long LocksTaken => _writer.LocksTaken;
 
     /// <summary>How many times the deferred-work timer has fired.</summary>
-    internal long TimerWakeUps => Interlocked.Read(ref _timerWakeUps);
+    internal long TimerWakeUps => _timer.Firings;
 
     /// <summary>Whether this sender holds the pipe's writer lock now.</summary>
     internal bool HoldsLock
@@ -235,7 +233,7 @@ public sealed class GryphMessageSender : IMessageSender
             return;
         }
 
-        ArmTimer(FlushTicks);
+        _timer.FireWithin(FlushTicks);
     }
 
     /// <summary>Writes every pending byte under the writer lock, then keeps or releases the lock (see the remarks).</summary>
@@ -290,8 +288,7 @@ public sealed class GryphMessageSender : IMessageSender
         }
         else
         {
-            // Not sooner than a millisecond: the timer rounds down, and firing early only to re-arm wastes a wake-up.
-            ArmTimer(Math.Max(IdleTicks - idle, FlushTicks));
+            _timer.FireAt(_lastWrite + IdleTicks);
         }
     }
 
@@ -317,23 +314,21 @@ public sealed class GryphMessageSender : IMessageSender
         }
     }
 
-    /// <summary>Makes the timer fire within <paramref name="ticks"/> (Stopwatch ticks); a timer already due sooner is left alone.</summary>
-    private void ArmTimer(long ticks)
-    {
-        var due = Stopwatch.GetTimestamp() + ticks;
-        if (_timerDue == 0 || due < _timerDue)
-        {
-            _timerDue = due;
-            _ = _timer.Change(Stopwatch.GetElapsedTime(0, ticks), Timeout.InfiniteTimeSpan);
-        }
-    }
-
+    /// <summary>
+    /// On the <see cref="DueTimer"/>'s thread, which serves every sender in the process and so must never wait: a
+    /// sender busy in a call is looked at again shortly, and a queued flush, which may wait for room in the pipe,
+    /// goes to the thread pool.
+    /// </summary>
     private void OnTimer()
     {
-        _ = Interlocked.Increment(ref _timerWakeUps);
-        lock (_gate)
+        if (!Monitor.TryEnter(_gate))
         {
-            _timerDue = 0;
+            _timer.FireWithin(FlushTicks);
+            return;
+        }
+
+        try
+        {
             if (_disposed)
             {
                 return;
@@ -341,20 +336,36 @@ public sealed class GryphMessageSender : IMessageSender
 
             if (_pending > 0 && _deferredError is null)
             {
-                try
-                {
-                    WritePending(_pendingDeadline);
-                }
-                catch (Exception ex) when (ex is GryphgenException or OperationCanceledException or ObjectDisposedException)
-                {
-                    _deferredError = ex;
-                    return;
-                }
+                _ = ThreadPool.UnsafeQueueUserWorkItem(static sender => sender.FlushQueued(), this, preferLocal: false);
             }
-
-            if (_locked)
+            else if (_locked)
             {
                 KeepOrReleaseLock(Stopwatch.GetTimestamp());
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_gate);
+        }
+    }
+
+    /// <summary>Writes the queued frames the timer found due; an error is kept for the next call to throw.</summary>
+    private void FlushQueued()
+    {
+        lock (_gate)
+        {
+            if (_disposed || _pending == 0 || _deferredError is not null)
+            {
+                return;
+            }
+
+            try
+            {
+                WritePending(_pendingDeadline);
+            }
+            catch (Exception ex) when (ex is GryphgenException or OperationCanceledException or ObjectDisposedException)
+            {
+                _deferredError = ex;
             }
         }
     }
@@ -421,7 +432,7 @@ public sealed class GryphMessageSender : IMessageSender
             }
 
             _disposed = true;
-            _timer.Dispose();
+            _timer.Cancel();
             ReleaseLock();
             _writer.Dispose();
             _encoder.Dispose();

@@ -1,8 +1,9 @@
 namespace Gryphgen.Core.Tests.Fifo;
 
 /// <summary>
-/// Raises the thread pool's minimum for a test, and restores it. Timer callbacks run on the pool, which xunit's own
-/// blocked threads can starve for half a second at a time; a test about when a timer fires needs them to run.
+/// Raises the thread pool's minimum for a test, and restores it. A sender's queued frames are flushed from the pool,
+/// which xunit's own blocked threads can starve for half a second at a time; a test about when they are written needs
+/// the flush to run.
 /// </summary>
 internal sealed class ThreadPoolHeadroom : IDisposable
 {
