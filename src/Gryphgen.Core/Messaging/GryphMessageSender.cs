@@ -38,9 +38,13 @@ public sealed class GryphMessageSender : IMessageSender
     public static readonly TimeSpan LockIdleRelease = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// How long a queued frame waits before it is written (see <see cref="Queue"/>).
+    /// How long a queued frame waits before it is written (see <see cref="Queue"/>). At pipeline speed
+    /// (150 000 small messages a second) a batch reaches <c>BatchBytes</c> in about 3 ms, so most batches are
+    /// written for their size and the timer seldom fires; at 1 ms it fired for nearly every batch, and the extra
+    /// writes and wake-ups cost 8 % of the throughput. (Before <see cref="DueTimer"/>, .NET's timers rounded
+    /// "1 ms" to the kernel's 4 ms tick anyway.)
     /// </summary>
-    public static readonly TimeSpan QueueFlushDelay = TimeSpan.FromMilliseconds(1);
+    public static readonly TimeSpan QueueFlushDelay = TimeSpan.FromMilliseconds(4);
 
     /// <summary>The longest the lock is held without a break while messages keep coming and another sender waits.</summary>
     public static readonly TimeSpan LockHoldLimit = TimeSpan.FromMilliseconds(20);

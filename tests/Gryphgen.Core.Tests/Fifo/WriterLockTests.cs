@@ -135,7 +135,7 @@ public sealed class WriterLockTests : FifoTestBase
         Assert.True(SpinWait.SpinUntil(() => sender.TimerWakeUps > 0, Patience));
 
         // A write sets the timer for the idle release (LockIdleRelease, 20 ms); a frame queued right after it
-        // must pull the timer in to QueueFlushDelay (1 ms) rather than wait for the release. A frame queued more
+        // must pull the timer in to QueueFlushDelay (4 ms) rather than wait for the release. A frame queued more
         // than the flush delay after the write goes at once instead, so on a loaded machine, where this thread can
         // lose the CPU between the two calls, the pair is tried again until the frame was queued in time.
         for (var attempt = 1; ; attempt++)
