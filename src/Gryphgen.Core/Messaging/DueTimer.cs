@@ -31,6 +31,7 @@ internal sealed class DueTimer
     private readonly Action _callback;
     private long _due; // a Stopwatch timestamp; 0 while the timer is not set. Guarded by Gate.
     private bool _listed; // guarded by Gate
+    private bool _cancelled; // guarded by Gate
     private long _firings;
 
     public DueTimer(Action callback) => _callback = callback;
@@ -38,12 +39,20 @@ internal sealed class DueTimer
     /// <summary>How many times the callback has been called.</summary>
     public long Firings => Interlocked.Read(ref _firings);
 
-    /// <summary>Sets the timer to fire at <paramref name="due"/> (a Stopwatch timestamp), sooner or later than it was set for.</summary>
+    /// <summary>
+    /// Sets the timer to fire at <paramref name="due"/> (a Stopwatch timestamp), sooner or later than it was set
+    /// for; after <see cref="Cancel"/>, does nothing.
+    /// </summary>
     [MethodImpl(HotPath.Options)]
     public void FireAt(long due)
     {
         lock (Gate)
         {
+            if (_cancelled)
+            {
+                return;
+            }
+
             _due = due;
             if (!_listed)
             {
@@ -81,11 +90,15 @@ internal sealed class DueTimer
         FireAt(due);
     }
 
-    /// <summary>Stops the timer for good: it does not fire again, and the thread lets go of it.</summary>
+    /// <summary>
+    /// Stops the timer for good: it does not fire again, even if a callback already under way sets it, and the
+    /// thread lets go of it.
+    /// </summary>
     public void Cancel()
     {
         lock (Gate)
         {
+            _cancelled = true;
             _due = 0;
             if (_listed)
             {

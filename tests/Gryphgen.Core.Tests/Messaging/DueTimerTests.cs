@@ -80,6 +80,7 @@ public sealed class DueTimerTests
 
         cancelled.FireAt(From(start, TimeSpan.FromMilliseconds(20)));
         cancelled.Cancel();
+        cancelled.FireWithin(0); // as a callback already under way when its owner was disposed may do
         witness.FireAt(From(start, TimeSpan.FromMilliseconds(100))); // fires after the cancelled one would have
 
         Assert.True(later.Wait(Patience));
