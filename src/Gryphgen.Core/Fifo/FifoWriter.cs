@@ -128,13 +128,41 @@ public sealed class FifoWriter : IDisposable
                         break;
                     case LibC.EINTR:
                         break;
-                    case LibC.EPIPE:
-                        throw ReaderGone();
                     default:
-                        throw new GryphgenException("GryphPipeWriteFailed", GryphgenErrorKind.InvalidData,
-                            $"Writing to '{Path}' failed: {LibC.Describe(errno)}.", Path);
+                        throw WriteFailed(errno);
                 }
             }
+        }
+    }
+
+    /// <summary>Writes as much of <paramref name="data"/> as the pipe takes now, without waiting; returns how much.</summary>
+    public unsafe int WriteAvailable(ReadOnlySpan<byte> data)
+    {
+        fixed (byte* start = data)
+        {
+            var written = 0;
+            while (written < data.Length)
+            {
+                var n = LibC.Write(_descriptor.Value, start + written, (nuint)(data.Length - written));
+                if (n > 0)
+                {
+                    written += (int)n;
+                    continue;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == LibC.EAGAIN)
+                {
+                    break;
+                }
+
+                if (errno != LibC.EINTR)
+                {
+                    throw WriteFailed(errno);
+                }
+            }
+
+            return written;
         }
     }
 
@@ -197,6 +225,22 @@ public sealed class FifoWriter : IDisposable
         }
     }
 
+    /// <summary>Takes the writer lock if it is free now; never waits (see <see cref="Lock"/>).</summary>
+    public bool TryLock()
+    {
+        if (LibC.Flock(_descriptor.Value, LibC.LOCK_EX | LibC.LOCK_NB) == 0)
+        {
+            LocksTaken++;
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno is LibC.EAGAIN or LibC.EINTR
+            ? false
+            : throw new GryphgenException("GryphPipeLockFailed", GryphgenErrorKind.InvalidData,
+                $"Locking '{Path}' failed: {LibC.Describe(errno)}.", Path);
+    }
+
     public void Unlock() => _ = LibC.Flock(_descriptor.Value, LibC.LOCK_UN);
 
     /// <summary>
@@ -230,6 +274,12 @@ public sealed class FifoWriter : IDisposable
             OfdLocks.Release(_descriptor.Value, announcement, 1);
         }
     }
+
+    private GryphgenException WriteFailed(int errno) =>
+        errno == LibC.EPIPE
+            ? ReaderGone()
+            : new GryphgenException("GryphPipeWriteFailed", GryphgenErrorKind.InvalidData,
+                $"Writing to '{Path}' failed: {LibC.Describe(errno)}.", Path);
 
     private GryphgenException ReaderGone() =>
         new("GryphPipeReaderGone", GryphgenErrorKind.ResourceUnavailable,

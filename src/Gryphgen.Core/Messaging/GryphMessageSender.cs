@@ -25,8 +25,8 @@ namespace Gryphgen.Core.Messaging;
 /// <see cref="Dispose"/> write what is left. A run of whole frames is still whole frames to every reader.</item>
 /// </list>
 /// The deferred work is timed by a <see cref="DueTimer"/>, whose due time each write moves later for free: a
-/// conversation runs no timer callback at all. A queued flush is written from the thread pool; an error it meets is
-/// thrown by the next call.
+/// conversation runs no timer callback at all. A queued flush is written on the timer's thread when the pipe has
+/// room, else finished from the thread pool; an error it meets is thrown by the next call.
 /// </remarks>
 public sealed class GryphMessageSender : IMessageSender
 {
@@ -85,6 +85,7 @@ public sealed class GryphMessageSender : IMessageSender
     private long _eagerUntil;
     private Exception? _deferredError;
     private bool _disposed;
+    private long _flushesLeftToThreadPool;
 
     private GryphMessageSender(FifoWriter writer, GryphLog log, CancellationToken token)
     {
@@ -101,6 +102,9 @@ public sealed class GryphMessageSender : IMessageSender
 
     /// <summary>How many times the deferred-work timer has fired.</summary>
     internal long TimerWakeUps => _timer.Firings;
+
+    /// <summary>How many queued flushes found the lock taken or the pipe full, and were finished from the thread pool.</summary>
+    internal long FlushesLeftToThreadPool => Interlocked.Read(ref _flushesLeftToThreadPool);
 
     /// <summary>Whether this sender holds the pipe's writer lock now.</summary>
     internal bool HoldsLock
@@ -249,9 +253,7 @@ public sealed class GryphMessageSender : IMessageSender
             if (!_locked)
             {
                 _writer.Lock(deadline, _token);
-                _locked = true;
-                _lockedSince = Stopwatch.GetTimestamp();
-                _nextWaiterCheck = _lockedSince + HoldTicks;
+                Locked();
             }
 
             _writer.Write(_buffer.AsSpan(0, _pending), deadline);
@@ -270,6 +272,58 @@ public sealed class GryphMessageSender : IMessageSender
 
         _lastWrite = Stopwatch.GetTimestamp();
         KeepOrReleaseLock(_lastWrite);
+    }
+
+    /// <summary>
+    /// <see cref="WritePending"/> without waiting, for the timer's thread: writes what the pipe takes now if the
+    /// lock is free. True when nothing is left (or an error was kept for the next call); false when bytes are left,
+    /// and then a frame begun keeps the lock until the rest is written.
+    /// </summary>
+    private bool TryWritePendingNow()
+    {
+        int written;
+        try
+        {
+            if (!_locked)
+            {
+                if (!_writer.TryLock())
+                {
+                    return false;
+                }
+
+                Locked();
+            }
+
+            written = _writer.WriteAvailable(_buffer.AsSpan(0, _pending));
+        }
+        catch (GryphgenException ex)
+        {
+            _pending = 0;
+            ReleaseLock();
+            ShrinkBuffer();
+            _deferredError = ex;
+            return true;
+        }
+
+        if (written < _pending)
+        {
+            _buffer.AsSpan(written, _pending - written).CopyTo(_buffer);
+            _pending -= written;
+            return false;
+        }
+
+        _pending = 0;
+        ShrinkBuffer();
+        _lastWrite = Stopwatch.GetTimestamp();
+        KeepOrReleaseLock(_lastWrite);
+        return true;
+    }
+
+    private void Locked()
+    {
+        _locked = true;
+        _lockedSince = Stopwatch.GetTimestamp();
+        _nextWaiterCheck = _lockedSince + HoldTicks;
     }
 
     /// <summary>
@@ -320,8 +374,8 @@ public sealed class GryphMessageSender : IMessageSender
 
     /// <summary>
     /// On the <see cref="DueTimer"/>'s thread, which serves every sender in the process and so must never wait: a
-    /// sender busy in a call is looked at again shortly, and a queued flush, which may wait for room in the pipe,
-    /// goes to the thread pool.
+    /// sender busy in a call is looked at again shortly, and a queued flush that would have to wait for the lock or
+    /// for room in the pipe is finished from the thread pool.
     /// </summary>
     private void OnTimer()
     {
@@ -340,7 +394,11 @@ public sealed class GryphMessageSender : IMessageSender
 
             if (_pending > 0 && _deferredError is null)
             {
-                _ = ThreadPool.UnsafeQueueUserWorkItem(static sender => sender.FlushQueued(), this, preferLocal: false);
+                if (!TryWritePendingNow())
+                {
+                    _ = Interlocked.Increment(ref _flushesLeftToThreadPool);
+                    _ = ThreadPool.UnsafeQueueUserWorkItem(static sender => sender.FlushQueued(), this, preferLocal: false);
+                }
             }
             else if (_locked)
             {
@@ -353,7 +411,7 @@ public sealed class GryphMessageSender : IMessageSender
         }
     }
 
-    /// <summary>Writes the queued frames the timer found due; an error is kept for the next call to throw.</summary>
+    /// <summary>Writes the queued frames the timer could not write at once; an error is kept for the next call to throw.</summary>
     private void FlushQueued()
     {
         lock (_gate)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gryphgen.Core.Fifo;
 using Gryphgen.Core.Messaging;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Tests.Fifo;
 
@@ -122,7 +123,6 @@ public sealed class WriterLockTests : FifoTestBase
     [Fact]
     public void AQueuedFrame_IsWrittenWithinTheFlushDelay_NotAtTheIdleRelease()
     {
-        using var headroom = new ThreadPoolHeadroom();
         var path = NewFifo();
         using var receiver = OpenReceiver(path);
         using var sender = OpenSender(path);
@@ -157,7 +157,57 @@ public sealed class WriterLockTests : FifoTestBase
             Assert.True(arrivedWithin < GryphMessageSender.LockIdleRelease * 0.75, $"the queued frame arrived after {arrivedWithin.TotalMilliseconds:F1} ms");
             Assert.Equal(wakeUps + 1, sender.TimerWakeUps); // the flush, not a write at once
             Assert.True(sender.HoldsLock); // flushed by the flush timer, still within the idle period
+            Assert.Equal(0, sender.FlushesLeftToThreadPool); // the pipe had room: written on the timer's thread
             break;
+        }
+    }
+
+    [Fact]
+    public void AFlushIntoAFullPipe_IsFinishedFromThePool_WithoutHoldingUpOtherSendersTimers()
+    {
+        using var headroom = new ThreadPoolHeadroom(); // the unfinished flush goes to the pool
+        var full = NewFifo("full");
+        var other = NewFifo("other");
+        using var fullReceiver = OpenReceiver(full);
+        using var otherReceiver = OpenReceiver(other);
+        using var stuck = OpenSender(full);
+        using var idle = OpenSender(other);
+        GryphMessage Message(string content) => new() { Id = GryphMessage.NewId(), From = "f", Timestamp = DateTime.UtcNow, Content = content };
+        ShrinkPipe(full, 4096); // one page: a 16 KiB frame cannot go in whole
+
+        // The first message goes at once; the two right behind it are queued (whichever starts a new batch less
+        // than QueueFlushDelay after a write waits for the timer), and the timer's write finds no room for them.
+        var big = new string('q', 16 * 1024);
+        stuck.Send(Message("first"), Deadline.After(Patience));
+        stuck.Queue(Message("second"), Deadline.After(Patience));
+        stuck.Queue(Message(big), Deadline.After(Patience));
+        Assert.True(SpinWait.SpinUntil(() => stuck.FlushesLeftToThreadPool > 0, Patience), "the flush never gave up on the full pipe");
+
+        // The other sender's idle release runs on the timer's thread while that flush waits for room.
+        var clock = Stopwatch.StartNew();
+        idle.Send(Message("hello"), Deadline.After(Patience));
+        Assert.True(SpinWait.SpinUntil(() => !idle.HoldsLock, Patience), "the idle release never came");
+        Assert.True(clock.Elapsed >= 0.9 * GryphMessageSender.LockIdleRelease, $"released after {clock.Elapsed.TotalMilliseconds:F1} ms");
+        Assert.Equal("hello", otherReceiver.Receive(Deadline.After(Patience)).Message!.Content);
+
+        // Reading lets the flush finish: every frame whole, in order.
+        Assert.Equal("first", fullReceiver.Receive(Deadline.After(Patience)).Message!.Content);
+        Assert.Equal("second", fullReceiver.Receive(Deadline.After(Patience)).Message!.Content);
+        Assert.Equal(big, fullReceiver.Receive(Deadline.After(Patience)).Message!.Content);
+        stuck.Flush(Deadline.After(Patience)); // no error was kept
+    }
+
+    private static void ShrinkPipe(string path, int bytes)
+    {
+        var fd = LibC.Open(path, LibC.O_WRONLY | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+        Assert.True(fd >= 0, "cannot open the pipe to resize it");
+        try
+        {
+            Assert.Equal(bytes, LibC.Fcntl(fd, LibC.F_SETPIPE_SZ, bytes));
+        }
+        finally
+        {
+            _ = LibC.Close(fd);
         }
     }
 
