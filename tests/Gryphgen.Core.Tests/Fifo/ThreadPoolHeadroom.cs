@@ -1,9 +1,9 @@
 namespace Gryphgen.Core.Tests.Fifo;
 
 /// <summary>
-/// Raises the thread pool's minimum for a test, and restores it. A sender's queued frames are flushed from the pool,
-/// which xunit's own blocked threads can starve for half a second at a time; a test about when they are written needs
-/// the flush to run.
+/// Raises the thread pool's minimum for a test, and restores it. A queued flush that finds the pipe full is finished
+/// from the pool, which xunit's own blocked threads can starve for half a second at a time; a test that waits for it
+/// needs the pool to run it.
 /// </summary>
 internal sealed class ThreadPoolHeadroom : IDisposable
 {
