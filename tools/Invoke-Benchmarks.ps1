@@ -33,6 +33,9 @@ if ((Get-Command taskset -ErrorAction Ignore) -and [Environment]::ProcessorCount
     $benchDll = Join-Path (Split-Path -Parent $benchProject) "bin/$Configuration/net10.0/Gryphgen.Bench.dll"
     & taskset -c 0 dotnet $benchDll fifo --round-trip-only --one-cpu
     if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench fifo --round-trip-only failed with exit code $LASTEXITCODE" }
+    # And one process on each of two CPUs (every cross-process wake-up crosses CPUs): the other fixed placement.
+    & taskset -c 0 dotnet $benchDll fifo --round-trip-only --two-cpus
+    if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench fifo --round-trip-only --two-cpus failed with exit code $LASTEXITCODE" }
 }
 # A consumer that never releases its messages, or reads each Content (a new string of twice the bytes), gets
 # fresh large-object memory per message, whose page faults and collections dominate; the same run with a raised

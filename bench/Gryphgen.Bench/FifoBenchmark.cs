@@ -10,7 +10,8 @@ namespace Gryphgen.Bench;
 /// <summary>
 /// FIFO benchmarks through Gryphgen.Core between two processes, each beside a baseline run in the same call:
 /// round trips against ../shared/bench/fifo_pingpong.c (cc -O2) and against bench/c/fifo_pingpong_poll.c (the same
-/// in C, waiting as Gryphgen must), and bulk and contended throughput.
+/// in C, waiting as Gryphgen must), and bulk and contended throughput. The round trips run unpinned, all on one
+/// CPU (--one-cpu, under taskset), or one process on each of two CPUs (--two-cpus, under taskset -c 0).
 /// </summary>
 internal static class FifoBenchmark
 {
@@ -29,10 +30,14 @@ internal static class FifoBenchmark
                 return 0;
             }
 
-            var c = RunC(SharedBaseline, roundTrips);
-            var cWaitingAsGryphgen = RunC(PollingBaseline, roundTrips);
-            var (p50, p99, perSecond) = RoundTrips(directory, roundTrips, 64);
-            var placement = Environment.ProcessorCount == 1 || args.Contains("--one-cpu") ? ", all on one CPU" : string.Empty;
+            // --two-cpus: run under `taskset -c 0`; each pair's second process goes to CPU 1 (see ChildCpu).
+            int? childCpu = args.Contains("--two-cpus") ? 1 : null;
+            var c = RunC(SharedBaseline, roundTrips, childCpu);
+            var cWaitingAsGryphgen = RunC(PollingBaseline, roundTrips, childCpu);
+            var (p50, p99, perSecond) = RoundTrips(directory, roundTrips, 64, childCpu);
+            var placement = childCpu is not null ? ", one process on each of two CPUs"
+                : Environment.ProcessorCount == 1 || args.Contains("--one-cpu") ? ", all on one CPU"
+                : string.Empty;
             Console.WriteLine(string.Create(Invariant,
                 $"fifo round trip (64 B{placement}): Gryphgen p50 {p50:F1} us, p99 {p99:F1} us, {perSecond:F0}/s; C baseline p50 {c.P50:F1} us, p99 {c.P99:F1} us, {c.PerSecond:F0}/s; p50 ratio {p50 / c.P50:F2}x C (target <= 1.5x)"));
             Console.WriteLine(string.Create(Invariant,
@@ -127,22 +132,40 @@ internal static class FifoBenchmark
     /// <summary>The same round trip in C under Gryphgen's rules (no thread blocked in read, no read past a frame).</summary>
     private static string PollingBaseline => Path.Combine(BenchArguments.RepositoryRoot(), "bench", "c", "fifo_pingpong_poll.c");
 
-    /// <summary>Compiles <paramref name="source"/> with cc -O2 and runs it; it prints fifo_pingpong.c's fields.</summary>
-    private static (double P50, double P99, double PerSecond) RunC(string source, int roundTrips)
+    /// <summary>
+    /// The LD_PRELOAD shim that moves a forked child to another CPU (bench/c/pin_after_fork.c), so the C baselines,
+    /// which fork their peer, can be placed one process per CPU as Gryphgen's pair is.
+    /// </summary>
+    private static string ChildPinningShim => Path.Combine(BenchArguments.RepositoryRoot(), "bench", "c", "pin_after_fork.c");
+
+    /// <summary>
+    /// Compiles <paramref name="source"/> with cc -O2 and runs it; it prints fifo_pingpong.c's fields. With
+    /// <paramref name="childCpu"/>, the process it forks runs on that CPU.
+    /// </summary>
+    private static (double P50, double P99, double PerSecond) RunC(string source, int roundTrips, int? childCpu = null)
     {
         var binary = Path.Combine(Path.GetTempPath(), "gryph-" + Path.GetFileNameWithoutExtension(source).Replace('_', '-'));
         Exec("cc", "-O2", "-o", binary, source);
-        var output = Exec(binary, roundTrips.ToString(Invariant), "64");
+        var environment = new Dictionary<string, string>();
+        if (childCpu is { } cpu)
+        {
+            var shim = Path.Combine(Path.GetTempPath(), "gryph-pin-after-fork.so");
+            Exec("cc", "-O2", "-shared", "-fPIC", "-o", shim, ChildPinningShim);
+            environment["LD_PRELOAD"] = shim;
+            environment["GRYPH_CHILD_CPU"] = cpu.ToString(Invariant);
+        }
+
+        var output = Exec(binary, environment, roundTrips.ToString(Invariant), "64");
         double Field(string name) => double.Parse(output.Split(' ').Single(f => f.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..], Invariant);
         return (Field("p50_us"), Field("p99_us"), Field("per_second"));
     }
 
-    private static (double P50, double P99, double PerSecond) RoundTrips(string directory, int count, int size)
+    private static (double P50, double P99, double PerSecond) RoundTrips(string directory, int count, int size, int? childCpu = null)
     {
         var a2b = Fifo(directory, "rt-a2b");
         var b2a = Fifo(directory, "rt-b2a");
         var deadline = Deadline.After(TimeSpan.FromMinutes(5));
-        using var child = StartChild("fifo-echo", a2b, b2a, count.ToString(Invariant));
+        using var child = StartChild(childCpu, "fifo-echo", a2b, b2a, count.ToString(Invariant));
         using var inbox = GryphMessageReceiver.Open(b2a, "bench", false, FrameFormat.DefaultMaxMessageBytes, GryphLog.None, CancellationToken.None);
         using var sender = GryphMessageSender.Open(a2b, false, deadline, GryphLog.None, CancellationToken.None);
         var message = Message(new string('p', size));
@@ -236,9 +259,19 @@ internal static class FifoBenchmark
         return path;
     }
 
-    private static Process StartChild(string role, params string[] args)
+    private static Process StartChild(string role, params string[] args) => StartChild(null, role, args);
+
+    /// <summary>Starts this program in <paramref name="role"/>; with <paramref name="cpu"/>, on that CPU only (taskset).</summary>
+    private static Process StartChild(int? cpu, string role, params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        var start = new ProcessStartInfo(cpu is null ? Environment.ProcessPath! : "taskset") { UseShellExecute = false };
+        if (cpu is not null)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(cpu.Value.ToString(Invariant));
+            start.ArgumentList.Add(Environment.ProcessPath!);
+        }
+
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             start.ArgumentList.Add(Assembly.GetExecutingAssembly().Location);
@@ -253,12 +286,19 @@ internal static class FifoBenchmark
         return Process.Start(start)!;
     }
 
-    private static string Exec(string file, params string[] args)
+    private static string Exec(string file, params string[] args) => Exec(file, new Dictionary<string, string>(), args);
+
+    private static string Exec(string file, Dictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;
