@@ -95,47 +95,29 @@ public sealed class FifoWriter : IDisposable
 
     /// <summary>Writes all of <paramref name="data"/>, waiting for room in the pipe until the deadline.</summary>
     [MethodImpl(HotPath.Options)]
-    public unsafe void Write(ReadOnlySpan<byte> data, Deadline deadline)
+    public void Write(ReadOnlySpan<byte> data, Deadline deadline)
     {
-        fixed (byte* start = data)
+        var written = WriteAvailable(data);
+        while (written < data.Length)
         {
-            var written = 0;
-            while (written < data.Length)
+            var events = _wait.Wait(_descriptor.Value, LibC.POLLOUT, deadline);
+            if (events == 0)
             {
-                var n = LibC.Write(_descriptor.Value, start + written, (nuint)(data.Length - written));
-                if (n > 0)
-                {
-                    written += (int)n;
-                    continue;
-                }
-
-                var errno = Marshal.GetLastPInvokeError();
-                switch (errno)
-                {
-                    case LibC.EAGAIN:
-                        var events = _wait.Wait(_descriptor.Value, LibC.POLLOUT, deadline);
-                        if (events == 0)
-                        {
-                            throw new GryphgenException("GryphPipeWriteTimeout", GryphgenErrorKind.Timeout,
-                                $"The reader of '{Path}' did not take the message before the timeout ({written} of {data.Length} bytes written).", Path);
-                        }
-
-                        if ((events & LibC.POLLERR) != 0)
-                        {
-                            throw ReaderGone();
-                        }
-
-                        break;
-                    case LibC.EINTR:
-                        break;
-                    default:
-                        throw WriteFailed(errno);
-                }
+                throw new GryphgenException("GryphPipeWriteTimeout", GryphgenErrorKind.Timeout,
+                    $"The reader of '{Path}' did not take the message before the timeout ({written} of {data.Length} bytes written).", Path);
             }
+
+            if ((events & LibC.POLLERR) != 0)
+            {
+                throw ReaderGone();
+            }
+
+            written += WriteAvailable(data[written..]);
         }
     }
 
     /// <summary>Writes as much of <paramref name="data"/> as the pipe takes now, without waiting; returns how much.</summary>
+    [MethodImpl(HotPath.Options)]
     public unsafe int WriteAvailable(ReadOnlySpan<byte> data)
     {
         fixed (byte* start = data)
@@ -174,26 +156,18 @@ public sealed class FifoWriter : IDisposable
     /// </summary>
     public void Lock(Deadline deadline, CancellationToken token)
     {
-        LocksTaken++;
-        if (LibC.Flock(_descriptor.Value, LibC.LOCK_EX | LibC.LOCK_NB) == 0)
+        if (TryLock())
         {
             return;
         }
 
-        var errno = Marshal.GetLastPInvokeError();
         var announcement = Announce();
         try
         {
             var backoff = 0;
             var spinner = default(SpinWait);
-            while (true)
+            do
             {
-                if (errno != LibC.EAGAIN && errno != LibC.EINTR)
-                {
-                    throw new GryphgenException("GryphPipeLockFailed", GryphgenErrorKind.InvalidData,
-                        $"Locking '{Path}' failed: {LibC.Describe(errno)}.", Path);
-                }
-
                 token.ThrowIfCancellationRequested();
                 if (deadline.HasExpired)
                 {
@@ -210,14 +184,8 @@ public sealed class FifoWriter : IDisposable
                     backoff = Math.Min(Math.Max(backoff * 2, 1), 4);
                     token.WaitHandle.WaitOne(backoff);
                 }
-
-                if (LibC.Flock(_descriptor.Value, LibC.LOCK_EX | LibC.LOCK_NB) == 0)
-                {
-                    return;
-                }
-
-                errno = Marshal.GetLastPInvokeError();
             }
+            while (!TryLock());
         }
         finally
         {

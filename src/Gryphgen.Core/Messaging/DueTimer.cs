@@ -48,29 +48,7 @@ internal sealed class DueTimer
     {
         lock (Gate)
         {
-            if (_cancelled)
-            {
-                return;
-            }
-
-            _due = due;
-            if (!_listed)
-            {
-                Listed.Add(new WeakReference<DueTimer>(this));
-                _listed = true;
-            }
-
-            if (due < _wakeAt)
-            {
-                _wakeAt = due;
-                if (_thread is null)
-                {
-                    _thread = new Thread(Run) { IsBackground = true, Name = "Gryphgen deferred writes" };
-                    _thread.Start();
-                }
-
-                Monitor.Pulse(Gate);
-            }
+            SetDue(due);
         }
     }
 
@@ -81,13 +59,40 @@ internal sealed class DueTimer
         var due = Stopwatch.GetTimestamp() + ticks;
         lock (Gate)
         {
-            if (_due != 0 && _due <= due)
+            if (_due == 0 || _due > due)
             {
-                return;
+                SetDue(due);
             }
         }
+    }
 
-        FireAt(due);
+    /// <summary>Called under Gate: waking the thread only when it would otherwise look too late.</summary>
+    [MethodImpl(HotPath.Options)]
+    private void SetDue(long due)
+    {
+        if (_cancelled)
+        {
+            return;
+        }
+
+        _due = due;
+        if (!_listed)
+        {
+            Listed.Add(new WeakReference<DueTimer>(this));
+            _listed = true;
+        }
+
+        if (due < _wakeAt)
+        {
+            _wakeAt = due;
+            if (_thread is null)
+            {
+                _thread = new Thread(Run) { IsBackground = true, Name = "Gryphgen deferred writes" };
+                _thread.Start();
+            }
+
+            Monitor.Pulse(Gate);
+        }
     }
 
     /// <summary>

@@ -257,21 +257,14 @@ public sealed class GryphMessageSender : IMessageSender
             }
 
             _writer.Write(_buffer.AsSpan(0, _pending), deadline);
-            _pending = 0;
         }
         catch
         {
-            _pending = 0;
-            ReleaseLock();
+            DropPending();
             throw;
         }
-        finally
-        {
-            ShrinkBuffer();
-        }
 
-        _lastWrite = Stopwatch.GetTimestamp();
-        KeepOrReleaseLock(_lastWrite);
+        AllWritten();
     }
 
     /// <summary>
@@ -298,9 +291,7 @@ public sealed class GryphMessageSender : IMessageSender
         }
         catch (GryphgenException ex)
         {
-            _pending = 0;
-            ReleaseLock();
-            ShrinkBuffer();
+            DropPending();
             _deferredError = ex;
             return true;
         }
@@ -312,11 +303,26 @@ public sealed class GryphMessageSender : IMessageSender
             return false;
         }
 
+        AllWritten();
+        return true;
+    }
+
+    /// <summary>Every pending byte is in the pipe: the lock is kept or released (see the remarks).</summary>
+    [MethodImpl(HotPath.Options)]
+    private void AllWritten()
+    {
         _pending = 0;
         ShrinkBuffer();
         _lastWrite = Stopwatch.GetTimestamp();
         KeepOrReleaseLock(_lastWrite);
-        return true;
+    }
+
+    /// <summary>A write failed: what was pending is lost (the error says so) and a frame cut short releases the lock.</summary>
+    private void DropPending()
+    {
+        _pending = 0;
+        ReleaseLock();
+        ShrinkBuffer();
     }
 
     private void Locked()
