@@ -72,6 +72,10 @@ internal sealed class CancellableWait : IDisposable
         }
     }
 
+    /// <summary>For waits that do not sleep (a spin): the same cancellation as <see cref="Wait"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ThrowIfCancellationRequested() => _token.ThrowIfCancellationRequested();
+
     private unsafe void Wake()
     {
         if (Volatile.Read(ref _disposed) != 0)

@@ -24,6 +24,9 @@ public readonly struct Deadline
         return deadline._expiresAtTicks < soon._expiresAtTicks ? deadline : soon;
     }
 
+    /// <summary>The <see cref="Stopwatch"/> timestamp at which it expires; <see cref="long.MaxValue"/> for none.</summary>
+    internal long ExpiresAtTicks => _expiresAtTicks;
+
     public bool HasExpired => !IsInfinite && Stopwatch.GetTimestamp() >= _expiresAtTicks;
 
     /// <summary>Time left: <see cref="Timeout.InfiniteTimeSpan"/> for no deadline, never negative.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -19,6 +20,10 @@ namespace Gryphgen.Core.Fifo;
 /// private pipe without taking them. The prefixes seen there say how long each frame is, so each frame is then
 /// taken with one read of exactly its length, instead of one for its prefix and one for the rest: still never a
 /// byte past the frame. Every read drops as many bytes from the front of what was seen.
+/// </para>
+/// <para>
+/// Before sleeping for data, a reader may spin on its non-blocking read for a few tens of microseconds
+/// (<see cref="BusyPoll"/>), which saves a cross-CPU wake-up when the peer answers at once.
 /// </para>
 /// </remarks>
 public sealed class FifoReader : IDisposable, Messaging.IByteSource
@@ -47,6 +52,9 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     }
 
     public string Path { get; }
+
+    /// <summary>Whether to spin before sleeping, and how that went (tests give a reader its own budget).</summary>
+    internal BusyPoll BusyPolling { get; set; } = new(BusyPoll.ConfiguredBudgetTicks);
 
     /// <summary>How many read(2) calls have taken bytes from the FIFO: tests check that queued frames take one each.</summary>
     internal long ReadsTaken { get; private set; }
@@ -119,7 +127,8 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     /// <summary>
     /// <see cref="Read"/> at the start of a frame. In a conversation the next frame has usually not been written
     /// yet, so a read would only find the pipe empty: once a frame start has found it empty, later frame starts
-    /// wait for data first, saving that read (every eighth still reads first, to notice when frames queue up).
+    /// sleep in poll(2) first, saving that read (every eighth still reads first, to notice when frames queue up),
+    /// unless <see cref="BusyPoll"/> says to spin, which reads until the bytes come.
     /// </summary>
     [MethodImpl(HotPath.Options)]
     public int ReadFrameStart(Span<byte> buffer, Deadline deadline) => ReadCore(buffer, deadline, frameStart: true);
@@ -217,10 +226,23 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
     [MethodImpl(HotPath.Options)]
     private unsafe int ReadCore(Span<byte> buffer, Deadline deadline, bool frameStart)
     {
-        var waitFirst = frameStart && _frameStartsWait && (++_frameStarts & 7) != 0;
-        if (waitFirst && !WaitReadable(deadline))
+        // While spinning (see BusyPoll), the timestamp to stop at; 0 when not.
+        long spinUntil = 0;
+        var spinDecided = false;
+        var slept = false;
+        if (frameStart && _frameStartsWait && (++_frameStarts & 7) != 0)
         {
-            return -1;
+            spinDecided = true;
+            spinUntil = BusyPolling.Begin(deadline);
+            if (spinUntil == 0)
+            {
+                if (!WaitReadable(deadline))
+                {
+                    return -1;
+                }
+
+                slept = true;
+            }
         }
 
         var firstRead = true;
@@ -233,7 +255,12 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
                 {
                     Took((int)n);
                     ReadsTaken++;
-                    if (frameStart && firstRead && !waitFirst)
+                    if (spinUntil != 0)
+                    {
+                        BusyPolling.Hit();
+                    }
+
+                    if (frameStart && firstRead && !slept)
                     {
                         _frameStartsWait = false; // frames are queued up: read straight away
                     }
@@ -270,6 +297,24 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
                 }
 
                 firstRead = false;
+                if (!spinDecided)
+                {
+                    spinDecided = true;
+                    spinUntil = BusyPolling.Begin(deadline);
+                }
+
+                if (spinUntil != 0)
+                {
+                    if (Stopwatch.GetTimestamp() < spinUntil)
+                    {
+                        _wait.ThrowIfCancellationRequested();
+                        continue;
+                    }
+
+                    BusyPolling.Miss();
+                    spinUntil = 0;
+                }
+
                 if (!WaitReadable(deadline))
                 {
                     return -1;

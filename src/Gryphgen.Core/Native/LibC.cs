@@ -142,6 +142,12 @@ internal static partial class LibC
     [LibraryImport(Library, EntryPoint = "pipe2", SetLastError = true)]
     public static unsafe partial int Pipe2(int* fds, int flags);
 
+    /// <summary>sysconf name for the number of CPUs online (glibc and musl on Linux).</summary>
+    public const int SC_NPROCESSORS_ONLN = 84;
+
+    [LibraryImport(Library, EntryPoint = "sysconf")]
+    public static partial nint SysConf(int name);
+
     [LibraryImport(Library, EntryPoint = "tee", SetLastError = true)]
     public static partial nint Tee(int input, int output, nuint length, uint flags);
 
