@@ -1,9 +1,10 @@
-/* The round trip of fifo_pingpong.c (../shared/bench), but waiting as Gryphgen must: no thread may stay blocked
+/* The round trip of fifo_pingpong.c (../shared/bench), but waiting as Gryphgen does: no thread may stay blocked
  * in read(2), and no read may take bytes past the frame it is reading. So each side opens its FIFOs non-blocking,
- * waits with poll(2) on the FIFO and an eventfd (Gryphgen's cancellation wake-up), then reads a 32-byte prefix and
- * the rest of the frame in a second read. Bench prints it beside fifo_pingpong.c: the cost of the discipline
- * before any managed code runs.
- * Usage: fifo_pingpong_poll [round_trips] [message_bytes]; prints the same fields as fifo_pingpong.c. */
+ * tries its read for up to 50 us (Gryphgen's adaptive busy polling, src/Gryphgen.Core/Fifo/BusyPoll.cs: a try that
+ * finds nothing makes the next 1, 2, 4 ... 256 waits skip it), otherwise waits with poll(2) on the FIFO and an
+ * eventfd (Gryphgen's cancellation wake-up), then reads a 32-byte prefix and the rest of the frame in a second
+ * read. Bench prints it beside fifo_pingpong.c: the cost and gain of the discipline before any managed code runs.
+ * Usage: fifo_pingpong_poll [round_trips] [message_bytes] [spin_us]; prints the same fields as fifo_pingpong.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -40,11 +41,33 @@ static void read_waiting(int fd, int wake_fd, char *buf, size_t n) {
     }
 }
 
-/* One frame: wait, then the prefix and the rest in two reads, never past the frame. */
+static double spin_us = 50;
+static int skip_for, skip_left;
+
+/* Tries to read the first bytes of a frame until the spin budget runs out; how many it got (0: none came). */
+static size_t spin_for_prefix(int fd, char *buf) {
+    if (spin_us <= 0) return 0;
+    if (skip_left > 0) { skip_left--; return 0; }
+    double until = now_us() + spin_us;
+    do {
+        ssize_t r = read(fd, buf, PREFIX_BYTES);
+        if (r > 0) { skip_for = 0; return (size_t)r; }
+        if (r == 0) break; /* no writer yet (or gone): poll(2) tells which */
+        if (errno != EAGAIN && errno != EINTR) fail("read");
+    } while (now_us() < until);
+    skip_for = skip_for ? (skip_for * 2 > 256 ? 256 : skip_for * 2) : 1;
+    skip_left = skip_for;
+    return 0;
+}
+
+/* One frame: spin or wait, then the prefix and the rest in two reads, never past the frame. */
 static void receive_frame(int fd, int wake_fd, char *buf, size_t size) {
-    struct pollfd fds[2] = { { fd, POLLIN, 0 }, { wake_fd, POLLIN, 0 } };
-    if (poll(fds, 2, 30000) <= 0) fail("poll");
-    read_waiting(fd, wake_fd, buf, PREFIX_BYTES);
+    size_t got = spin_for_prefix(fd, buf);
+    if (got == 0) {
+        struct pollfd fds[2] = { { fd, POLLIN, 0 }, { wake_fd, POLLIN, 0 } };
+        if (poll(fds, 2, 30000) <= 0) fail("poll");
+    }
+    read_waiting(fd, wake_fd, buf + got, PREFIX_BYTES - got);
     read_waiting(fd, wake_fd, buf + PREFIX_BYTES, size - PREFIX_BYTES);
 }
 
@@ -78,6 +101,7 @@ static int by_value(const void *a, const void *b) {
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 100000;
     size_t size = argc > 2 ? (size_t)atol(argv[2]) : 64;
+    if (argc > 3) spin_us = atof(argv[3]);
     if (size < PREFIX_BYTES + 1) size = PREFIX_BYTES + 1;
     char dir[] = "/tmp/pingpongpollXXXXXX";
     if (!mkdtemp(dir)) fail("mkdtemp");
