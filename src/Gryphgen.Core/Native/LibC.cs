@@ -66,6 +66,9 @@ internal static partial class LibC
     public const short F_WRLCK = 1;
     public const short F_UNLCK = 2;
 
+    /// <summary>sysconf's name for the number of CPUs online (glibc and musl on Linux).</summary>
+    public const int SC_NPROCESSORS_ONLN = 84;
+
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
     {
@@ -141,9 +144,6 @@ internal static partial class LibC
 
     [LibraryImport(Library, EntryPoint = "pipe2", SetLastError = true)]
     public static unsafe partial int Pipe2(int* fds, int flags);
-
-    /// <summary>sysconf name for the number of CPUs online (glibc and musl on Linux).</summary>
-    public const int SC_NPROCESSORS_ONLN = 84;
 
     [LibraryImport(Library, EntryPoint = "sysconf")]
     public static partial nint SysConf(int name);

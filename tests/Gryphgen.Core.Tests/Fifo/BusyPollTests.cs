@@ -12,14 +12,20 @@ public sealed class BusyPollTests : FifoTestBase
     private static GryphMessage Message(string content) =>
         new() { Id = GryphMessage.NewId(), From = "t", Timestamp = DateTime.UtcNow, Content = content, Bytes = System.Text.Encoding.UTF8.GetByteCount(content) };
 
+    /// <summary>Gives <paramref name="fifo"/> a budget long enough that a spin ends only with data, the deadline or Ctrl+C.</summary>
+    private static (BusyPoll Spinning, GryphFrameReader Frames) SpinForSeconds(FifoReader fifo, string path)
+    {
+        var spinning = new BusyPoll(LongBudget);
+        fifo.BusyPolling = spinning;
+        return (spinning, new GryphFrameReader(fifo, FrameFormat.DefaultMaxMessageBytes, path));
+    }
+
     [Fact]
     public void AFrameWrittenWhileTheReaderSpins_IsTakenWithoutSleeping()
     {
         var path = NewFifo();
         using var fifo = FifoReader.Open(path, allowShared: false, CancellationToken.None);
-        var spinning = new BusyPoll(LongBudget);
-        fifo.BusyPolling = spinning;
-        var frames = new GryphFrameReader(fifo, FrameFormat.DefaultMaxMessageBytes, path);
+        var (spinning, frames) = SpinForSeconds(fifo, path);
         using var sender = OpenSender(path);
 
         // The frame is written only once the reader has found the pipe empty and begun to spin.
@@ -41,9 +47,7 @@ public sealed class BusyPollTests : FifoTestBase
     {
         var path = NewFifo();
         using var fifo = FifoReader.Open(path, allowShared: false, CancellationToken.None);
-        var spinning = new BusyPoll(LongBudget);
-        fifo.BusyPolling = spinning;
-        var frames = new GryphFrameReader(fifo, FrameFormat.DefaultMaxMessageBytes, path);
+        var (spinning, frames) = SpinForSeconds(fifo, path);
         using var sender = OpenSender(path);
 
         var clock = Stopwatch.StartNew();
@@ -62,9 +66,7 @@ public sealed class BusyPollTests : FifoTestBase
         var path = NewFifo();
         using var stop = new CancellationTokenSource();
         using var fifo = FifoReader.Open(path, allowShared: false, stop.Token);
-        var spinning = new BusyPoll(LongBudget);
-        fifo.BusyPolling = spinning;
-        var frames = new GryphFrameReader(fifo, FrameFormat.DefaultMaxMessageBytes, path);
+        var (spinning, frames) = SpinForSeconds(fifo, path);
         using var sender = OpenSender(path);
 
         var reading = Task.Run(() => frames.ReadNext(Deadline.After(Patience)));
