@@ -9,6 +9,9 @@ namespace Gryphgen.Fit.Tests;
 /// <summary>The buffer sizes llama.cpp printed while loading one model and creating one context, in bytes.</summary>
 internal sealed record LlamaCppBuffers(long Model, long Kv, long Output, long Compute, IReadOnlyList<string> Lines, IReadOnlyDictionary<string, long> ByBuffer)
 {
+    /// <summary>Bytes of the tensors llama.cpp reported as unused and skipped (NextN blocks): inside a memory-mapped buffer's range, never read.</summary>
+    public long SkippedBytes { get; init; }
+
     /// <summary>Bytes of one kind ("model", "KV", "output", "compute") on backends whose name starts with <paramref name="backend"/> ("CUDA0", "CPU").</summary>
     public long Of(string backend, string kind) =>
         ByBuffer.Where(p => p.Key.StartsWith(backend, StringComparison.Ordinal) && p.Key.EndsWith(" " + kind, StringComparison.Ordinal)).Sum(p => p.Value);
@@ -29,6 +32,12 @@ internal static partial class LlamaCppLoadLog
 
     [GeneratedRegex(@"^(?<what>.*?)\s+(?<kind>model buffer size|KV buffer size|output buffer size|compute buffer size)\s*=\s*(?<mib>[0-9.]+) MiB", RegexOptions.CultureInvariant)]
     private static partial Regex BufferLine();
+
+    [GeneratedRegex(@"^(llama_kv_cache|llama_memory_recurrent): size =\s*(?<mib>[0-9.]+) MiB", RegexOptions.CultureInvariant)]
+    private static partial Regex CacheSizeLine();
+
+    [GeneratedRegex(@"model has unused tensor \S+ \(size = (?<bytes>[0-9]+) bytes\)", RegexOptions.CultureInvariant)]
+    private static partial Regex UnusedTensorLine();
 
     private static void Configure()
     {
@@ -54,7 +63,15 @@ internal static partial class LlamaCppLoadLog
         _configured = true;
     }
 
-    public static LlamaCppBuffers Measure(string path, uint context, GGMLType cacheType = GGMLType.GGML_TYPE_F16, bool flashAttention = false, uint batch = 2048, uint ubatch = 512, uint seqMax = 1, int gpuLayers = 0)
+    /// <summary>
+    /// Sizes a context without allocating it (llama.cpp's no_alloc load, as its own --fit uses): KV cache and
+    /// recurrent state from the caches' "size =" lines, compute and output from their buffer lines, weights from
+    /// llama_model_size (every tensor of the file, skipped ones included: subtract <see cref="LlamaCppBuffers.SkippedBytes"/>).
+    /// </summary>
+    public static LlamaCppBuffers MeasureWithoutAllocating(string path, uint context, GGMLType cacheType, bool flashAttention, uint seqMax = 1) =>
+        Measure(path, context, cacheType, flashAttention, seqMax: seqMax, sizeOnly: true);
+
+    public static LlamaCppBuffers Measure(string path, uint context, GGMLType cacheType = GGMLType.GGML_TYPE_F16, bool flashAttention = false, uint batch = 2048, uint ubatch = 512, uint seqMax = 1, int gpuLayers = 0, bool sizeOnly = false)
     {
         lock (Gate)
         {
@@ -78,11 +95,14 @@ internal static partial class LlamaCppLoadLog
             };
             // Memory-mapped and without CPU_REPACK buffers: a sparse file is then mapped and never read, and the
             // model buffer is the tensor data as stored, which is what a GPU backend gets.
-            p.LoadMode = LLamaLoadMode.MemoryMap;
+            long tensorBytes;
+            p.LoadMode = sizeOnly ? LLamaLoadMode.None : LLamaLoadMode.MemoryMap;
             using (p.ToLlamaModelParams(out var nativeModel))
             {
                 nativeModel.use_extra_bufts = false;
+                nativeModel.no_alloc = sizeOnly;
                 using var handle = SafeLlamaModelHandle.LoadFromFile(path, nativeModel);
+                tensorBytes = (long)handle.SizeInBytes;
                 p.ToLlamaContextParams(out var nativeContext);
                 using var ctx = SafeLLamaContextHandle.Create(handle, nativeContext);
             }
@@ -96,8 +116,22 @@ internal static partial class LlamaCppLoadLog
             long model = 0, kv = 0, output = 0, compute = 0;
             var byBuffer = new Dictionary<string, long>(StringComparer.Ordinal);
             var kept = new List<string>();
+            long cacheSizes = 0, skipped = 0;
             foreach (var line in lines)
             {
+                if (UnusedTensorLine().Match(line) is { Success: true } unused)
+                {
+                    skipped += long.Parse(unused.Groups["bytes"].Value, CultureInfo.InvariantCulture);
+                    continue;
+                }
+
+                if (CacheSizeLine().Match(line) is { Success: true } size)
+                {
+                    kept.Add(line);
+                    cacheSizes += (long)Math.Round(double.Parse(size.Groups["mib"].Value, CultureInfo.InvariantCulture) * 1024 * 1024);
+                    continue;
+                }
+
                 var m = BufferLine().Match(line);
                 if (!m.Success)
                 {
@@ -123,7 +157,7 @@ internal static partial class LlamaCppLoadLog
                 }
             }
 
-            return new LlamaCppBuffers(model, kv, output, compute, kept, byBuffer);
+            return new LlamaCppBuffers(sizeOnly ? tensorBytes : model, sizeOnly ? cacheSizes : kv, output, compute, kept, byBuffer) { SkippedBytes = skipped };
         }
     }
 }

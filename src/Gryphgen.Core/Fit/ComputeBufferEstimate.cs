@@ -7,7 +7,9 @@ namespace Gryphgen.Core.Fit;
 /// <list type="bullet">
 /// <item>output stage: logits n_vocab × ubatch plus two n_embd × ubatch activations (only where the output layer runs);</item>
 /// <item>attention without flash attention: KQ n_head × n_kv × ubatch, its mask and seven n_embd × ubatch activations;</item>
-/// <item>feed-forward / flash attention: three n_embd and three n_ff × experts-used activations, plus the F16 mask.</item>
+/// <item>MLA attention (deepseek2): the absorbed per-head query and latent output beside the above;</item>
+/// <item>a Mamba-2 layer: its in-projection, convolution and scan activations (fitted), with the F16 mask;</item>
+/// <item>feed-forward / flash attention: three n_embd and three activations as wide as the widest FFN of a token (the dense FFN, or the expert width × experts used), plus the F16 mask.</item>
 /// </list>
 /// </summary>
 public sealed class ComputeBufferEstimate
@@ -47,10 +49,19 @@ public sealed class ComputeBufferEstimate
         long ub = Math.Max(1, Math.Min(settings.UBatchSize, Math.Min(settings.BatchSize, settings.ContextLength)));
         long nKv = settings.PaddedContext;
         long nEmbd = shape.EmbeddingLength;
-        long ffn = (long)shape.FeedForwardLength * shape.ExpertsUsed;
+        var ffn = shape.FeedForwardActivationWidth;
         var output = ub * 4 * (shape.VocabularySize + (2 * nEmbd));
+        var mask = settings.FlashAttention ? ub * 2 * nKv : 0;
         var attention = settings.FlashAttention ? 0 : ub * 4 * (((long)shape.HeadCount * nKv) + (7 * nEmbd) + nKv);
-        var feedForward = (ub * 4 * ((3 * nEmbd) + (3 * ffn))) + (settings.FlashAttention ? ub * 2 * nKv : 0);
+        if (shape.MlaActivationWidth > 0)
+        {
+            // MLA multiplies the query into the latent space: per head a kv_lora + rope wide query and a kv_lora
+            // wide output live beside the scores, with or without flash attention.
+            attention = (ub * 4 * (shape.MlaActivationWidth + (7 * nEmbd) + (settings.FlashAttention ? 0 : ((long)shape.HeadCount * nKv) + nKv))) + mask;
+        }
+
+        var recurrent = shape.RecurrentActivationWidth > 0 ? (ub * 4 * shape.RecurrentActivationWidth) + mask : 0;
+        var feedForward = Math.Max((ub * 4 * ((3 * nEmbd) + (3 * ffn))) + mask, recurrent);
         var outputs = Math.Max(1, settings.Parallel);
         var outputBuffer = (long)outputs * 4 * (shape.VocabularySize + (settings.Embeddings ? nEmbd : 0));
         return new ComputeBufferEstimate(output, attention, feedForward, outputBuffer);

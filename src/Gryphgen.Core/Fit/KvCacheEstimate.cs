@@ -3,8 +3,9 @@ namespace Gryphgen.Core.Fit;
 /// <summary>
 /// The KV cache llama.cpp (llama-kv-cache.cpp) allocates, per layer, in bytes. Full-attention layers hold
 /// the padded context; sliding-window layers of the architectures where llama.cpp applies SWA hold
-/// window × parallel + ubatch tokens (padded); recurrent layers hold an F32 state per sequence instead.
-/// Without flash attention V is stored transposed and every layer's V is as wide as the widest layer's.
+/// window × parallel + ubatch tokens (padded); recurrent layers hold an F32 state per sequence instead, and
+/// layers of neither kind (Nemotron-H's MLP blocks) hold nothing. Without flash attention V is stored transposed
+/// and every cached layer's V is as wide as the widest cached layer's. MLA (deepseek2) caches K only.
 /// </summary>
 public sealed class KvCacheEstimate
 {
@@ -50,7 +51,16 @@ public sealed class KvCacheEstimate
         var swaCells = shape.SlidingWindow > 0
             ? Math.Min(cells, LlamaCppSettings.PadContext((shape.SlidingWindow * parallel) + ubatch, settings.ContextPadding))
             : cells;
-        var vMax = shape.ValueWidth.Count == 0 ? 0 : shape.ValueWidth.Max();
+        // Without flash attention V is stored transposed, padded to the widest V of the layers that have a cache.
+        long vMax = 0;
+        for (var il = 0; il < n; il++)
+        {
+            if (shape.Attention[il] is LayerAttention.Full or LayerAttention.SlidingWindow)
+            {
+                vMax = Math.Max(vMax, shape.ValueWidth[il]);
+            }
+        }
+
         var k = new long[n];
         var v = new long[n];
         var state = new long[n];
@@ -60,6 +70,8 @@ public sealed class KvCacheEstimate
             {
                 case LayerAttention.Recurrent:
                     state[il] = shape.RecurrentStateElements * parallel * 4;
+                    break;
+                case LayerAttention.None:
                     break;
                 default:
                     long layerCells = shape.Attention[il] == LayerAttention.SlidingWindow ? swaCells : cells;

@@ -104,7 +104,7 @@ public sealed class LlamaCppModelCost
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
         Shape = LlamaCppModelShape.From(model);
-        Weights = WeightsEstimate.From(model.GetTensors(), Shape.LayerCount);
+        Weights = WeightsEstimate.From(model.GetTensors(), Shape.LayerCount, Shape.NextNLayerCount);
     }
 
     public GgufModel Model { get; }
@@ -113,14 +113,17 @@ public sealed class LlamaCppModelCost
 
     public WeightsEstimate Weights { get; }
 
-    /// <summary>n_gpu_layers that offloads everything: block count + 1.</summary>
-    public int TotalLayers => Shape.LayerCount + 1;
+    /// <summary>n_gpu_layers that offloads everything: the repeating blocks (NextN blocks not counted, as llama.cpp's n_layer()) + 1.</summary>
+    public int TotalLayers => OffloadableBlocks + 1;
+
+    /// <summary>Blocks llama.cpp places by n_gpu_layers: block_count less the NextN blocks.</summary>
+    private int OffloadableBlocks => Shape.LayerCount - Shape.NextNLayerCount;
 
     /// <summary>Places layers as llama.cpp does (the last <paramref name="gpuLayers"/>, output first) and sums every buffer.</summary>
     public LlamaCppMemoryEstimate Estimate(LlamaCppSettings settings, int gpuLayers, IReadOnlyList<double>? split = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var n = Shape.LayerCount;
+        var n = OffloadableBlocks;
         gpuLayers = Math.Clamp(gpuLayers, 0, n + 1);
         var kv = KvCacheEstimate.From(Shape, settings);
         var compute = ComputeBufferEstimate.From(Shape, settings);
@@ -146,8 +149,14 @@ public sealed class LlamaCppModelCost
         long hostWeights = Weights.InputBytes, hostKv = 0;
         for (var il = 0; il <= n; il++)
         {
-            var layerWeights = il < n ? Weights.LayerBytes[il] : Weights.OutputBytes;
-            var layerKv = il < n ? kv.LayerBytes(il) : 0;
+            var layerWeights = il < n ? Weights.LayerBytes[il] : Weights.OutputBytes + Weights.LayerBytes.Skip(n).Sum();
+            if (il == n && il >= gpuStart)
+            {
+                layerWeights += Weights.DuplicatedOutputBytes;
+            }
+
+            // NextN blocks run after the output norm; their cache goes where the output layer goes.
+            var layerKv = il < n ? kv.LayerBytes(il) : Enumerable.Range(n, Shape.LayerCount - n).Sum(kv.LayerBytes);
             if (il < gpuStart)
             {
                 hostWeights += layerWeights;

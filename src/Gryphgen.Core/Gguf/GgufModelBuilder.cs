@@ -7,7 +7,7 @@ namespace Gryphgen.Core.Gguf;
 /// Checked by hand with LLamaSharp 0.30.0 (llama.cpp, CPU backend): every <see cref="GgufModelShape"/> preset
 /// loads, the sparse 8B one included (8 030 261 248 parameters, 4.9 GB apparent, 3 MB on disk).
 /// </summary>
-public static class GgufModelBuilder
+public static partial class GgufModelBuilder
 {
     /// <summary>Writes the model to <paramref name="path"/> as a sparse file; returns its length.</summary>
     public static long Write(GgufModelShape shape, string path) => CreateWriter(shape).Write(path);
@@ -15,7 +15,7 @@ public static class GgufModelBuilder
     public static GgufWriter CreateWriter(GgufModelShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        if (shape.HeadCount <= 0 || shape.EmbeddingLength % shape.HeadCount != 0)
+        if (shape.HeadCount <= 0 || (shape.KeyLength is null && shape.EmbeddingLength % shape.HeadCount != 0))
         {
             throw new ArgumentException("EmbeddingLength must be a multiple of HeadCount.", nameof(shape));
         }
@@ -36,8 +36,7 @@ public static class GgufModelBuilder
             .SetUInt32($"{arch}.context_length", (uint)shape.ContextLength)
             .SetUInt32($"{arch}.embedding_length", (uint)shape.EmbeddingLength)
             .SetUInt32($"{arch}.block_count", (uint)shape.BlockCount)
-            .SetUInt32($"{arch}.feed_forward_length", (uint)shape.FeedForwardLength)
-            .SetUInt32($"{arch}.rope.dimension_count", (uint)shape.HeadDimension)
+            .SetUInt32($"{arch}.rope.dimension_count", (uint)(shape.RopeDimensions ?? shape.HeadDimension))
             .SetUInt32($"{arch}.attention.head_count", (uint)shape.HeadCount)
             .SetFloat32($"{arch}.attention.layer_norm_rms_epsilon", shape.RmsNormEpsilon)
             .SetFloat32($"{arch}.rope.freq_base", shape.RopeFreqBase);
@@ -50,11 +49,47 @@ public static class GgufModelBuilder
             w.SetUInt32($"{arch}.attention.head_count_kv", (uint)shape.HeadCountKv);
         }
 
+        if (shape.FeedForwardLengthPerLayer is { } ffPerLayer)
+        {
+            w.SetArray($"{arch}.feed_forward_length", GgufValueType.Int32, ffPerLayer.ToArray());
+        }
+        else
+        {
+            w.SetUInt32($"{arch}.feed_forward_length", (uint)shape.FeedForwardLength);
+        }
+
+        if (shape.KeyLength is { } keyLength)
+        {
+            w.SetUInt32($"{arch}.attention.key_length", (uint)keyLength)
+                .SetUInt32($"{arch}.attention.value_length", (uint)shape.ValueDimension);
+        }
+
         if (shape.ExpertCount > 0)
         {
             w.SetUInt32($"{arch}.expert_count", (uint)shape.ExpertCount)
                 .SetUInt32($"{arch}.expert_used_count", (uint)shape.ExpertUsedCount);
+            if (shape.ExpertFeedForwardLength > 0)
+            {
+                w.SetUInt32($"{arch}.expert_feed_forward_length", (uint)shape.ExpertFeedForwardLength);
+            }
+
+            if (shape.ExpertSharedCount > 0)
+            {
+                w.SetUInt32($"{arch}.expert_shared_count", (uint)shape.ExpertSharedCount);
+            }
+
+            if (shape.SharedExpertFeedForwardLength > 0)
+            {
+                w.SetUInt32($"{arch}.expert_shared_feed_forward_length", (uint)shape.SharedExpertFeedForwardLength);
+            }
+
+            if (shape.LeadingDenseBlockCount > 0)
+            {
+                w.SetUInt32($"{arch}.leading_dense_block_count", (uint)shape.LeadingDenseBlockCount);
+            }
         }
+
+        AddArchitectureMetadata(w, shape);
 
         if (shape.SlidingWindow is { } window)
         {
@@ -62,7 +97,12 @@ public static class GgufModelBuilder
         }
 
         AddVocabulary(w, shape.VocabularySize);
-        AddTensors(w, shape, shape.FileType.ToUpperInvariant());
+        var mix = shape.FileType.ToUpperInvariant();
+        if (!TryAddArchitectureTensors(w, shape, mix))
+        {
+            AddTensors(w, shape, mix);
+        }
+
         return w;
     }
 
@@ -146,7 +186,7 @@ public static class GgufModelBuilder
     /// output and for attn_v / ffn_down in the first and last eighth of the layers and every third layer between.
     /// A row length that is not a multiple of the block size falls back to Q8_0 or F16, as the quantiser does.
     /// </summary>
-    private static GgmlType Pick(string fileType, string role, long rowLength, int layer, int layers)
+    internal static GgmlType Pick(string fileType, string role, long rowLength, int layer, int layers)
     {
         var moreBits = layer < layers / 8 || layer >= 7 * layers / 8 || (layer - (layers / 8)) % 3 == 2;
         var type = fileType switch

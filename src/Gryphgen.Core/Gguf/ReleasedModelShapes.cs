@@ -1,0 +1,212 @@
+namespace Gryphgen.Core.Gguf;
+
+/// <summary>
+/// Shapes of released models, taken from their published configurations (Hugging Face config.json) as
+/// llama.cpp's converter maps them to GGUF keys. Written by <see cref="GgufModelBuilder"/> as sparse files, they
+/// let the estimate be checked against llama.cpp on models nobody here has downloaded. Multi-token-prediction
+/// blocks that the converter can add (Qwen3.5) are left out, as with <c>--no-mtp</c>; GLM-4.5-Air keeps its
+/// NextN block, which llama.cpp skips.
+/// </summary>
+public static class ReleasedModelShapes
+{
+    private static readonly int[] QwenRopeSections = [11, 11, 10, 0];
+
+    /// <summary>Qwen3-Next-80B-A3B: 48 layers, a full-attention layer every 4th, gated delta-net otherwise; 512 experts, 10 used, a shared expert.</summary>
+    public static GgufModelShape Qwen3Next80BA3B { get; } = new()
+    {
+        Architecture = "qwen3next",
+        Name = "Qwen3-Next-80B-A3B (shape only)",
+        BlockCount = 48,
+        EmbeddingLength = 2048,
+        FeedForwardLength = 5120,
+        HeadCount = 16,
+        HeadCountKv = 2,
+        KeyLength = 256,
+        ValueLength = 256,
+        RopeDimensions = 64,
+        ContextLength = 262144,
+        VocabularySize = 151936,
+        ExpertCount = 512,
+        ExpertUsedCount = 10,
+        ExpertFeedForwardLength = 512,
+        SharedExpertFeedForwardLength = 512,
+        QkNorm = true,
+        FullAttentionInterval = 4,
+        Ssm = new GgufSsmShape { ConvKernel = 4, StateSize = 128, GroupCount = 16, TimeStepRank = 32, InnerSize = 4096 },
+        RopeFreqBase = 10_000_000f,
+        RmsNormEpsilon = 1e-6f,
+    };
+
+    /// <summary>Qwen3.5-27B: 64 layers (16 full attention), dense FFN 17408.</summary>
+    public static GgufModelShape Qwen35Dense27B { get; } = new()
+    {
+        Architecture = "qwen35",
+        Name = "Qwen3.5-27B (shape only)",
+        BlockCount = 64,
+        EmbeddingLength = 5120,
+        FeedForwardLength = 17408,
+        HeadCount = 24,
+        HeadCountKv = 4,
+        KeyLength = 256,
+        ValueLength = 256,
+        RopeDimensions = 64,
+        ContextLength = 262144,
+        VocabularySize = 248320,
+        QkNorm = true,
+        FullAttentionInterval = 4,
+        Ssm = new GgufSsmShape { ConvKernel = 4, StateSize = 128, GroupCount = 16, TimeStepRank = 48, InnerSize = 6144 },
+        RopeFreqBase = 10_000_000f,
+        RmsNormEpsilon = 1e-6f,
+        ExtraMetadata = new Dictionary<string, object> { ["{arch}.rope.dimension_sections"] = QwenRopeSections },
+    };
+
+    /// <summary>Qwen3.5-35B-A3B: 40 layers (10 full attention), 256 experts, 8 used, a shared expert.</summary>
+    public static GgufModelShape Qwen35Moe35BA3B { get; } = new()
+    {
+        Architecture = "qwen35moe",
+        Name = "Qwen3.5-35B-A3B (shape only)",
+        BlockCount = 40,
+        EmbeddingLength = 2048,
+        FeedForwardLength = 512,
+        HeadCount = 16,
+        HeadCountKv = 2,
+        KeyLength = 256,
+        ValueLength = 256,
+        RopeDimensions = 64,
+        ContextLength = 262144,
+        VocabularySize = 248320,
+        ExpertCount = 256,
+        ExpertUsedCount = 8,
+        ExpertFeedForwardLength = 512,
+        SharedExpertFeedForwardLength = 512,
+        QkNorm = true,
+        FullAttentionInterval = 4,
+        Ssm = new GgufSsmShape { ConvKernel = 4, StateSize = 128, GroupCount = 16, TimeStepRank = 32, InnerSize = 4096 },
+        RopeFreqBase = 10_000_000f,
+        RmsNormEpsilon = 1e-6f,
+        ExtraMetadata = new Dictionary<string, object> { ["{arch}.rope.dimension_sections"] = QwenRopeSections },
+    };
+
+    /// <summary>DeepSeek-V3 (and R1): 61 layers, MLA (kv_lora_rank 512, rope 64), 256 experts of 2048, 8 used, a shared expert, 3 leading dense layers.</summary>
+    public static GgufModelShape DeepSeekV3 { get; } = new()
+    {
+        Architecture = "deepseek2",
+        Name = "DeepSeek-V3 (shape only)",
+        BlockCount = 61,
+        EmbeddingLength = 7168,
+        FeedForwardLength = 18432,
+        HeadCount = 128,
+        HeadCountKv = 1,
+        KeyLength = 576,
+        ValueLength = 512,
+        ContextLength = 163840,
+        VocabularySize = 129280,
+        ExpertCount = 256,
+        ExpertUsedCount = 8,
+        ExpertFeedForwardLength = 2048,
+        ExpertSharedCount = 1,
+        LeadingDenseBlockCount = 3,
+        Mla = new GgufMlaShape { QLoraRank = 1536, KvLoraRank = 512, RopeHeadDimension = 64, NopeHeadDimension = 128, ValueHeadDimension = 128 },
+        RmsNormEpsilon = 1e-6f,
+        ExtraMetadata = new Dictionary<string, object>
+        {
+            ["{arch}.expert_weights_scale"] = 2.5f,
+            ["{arch}.expert_weights_norm"] = true,
+            ["{arch}.expert_gating_func"] = 2u,
+        },
+    };
+
+    /// <summary>GLM-4.5-Air: 46 layers plus one NextN block (block 46), 128 experts of 1408, 8 used, a shared expert, one leading dense layer.</summary>
+    public static GgufModelShape Glm45Air { get; } = new()
+    {
+        Architecture = "glm4moe",
+        Name = "GLM-4.5-Air (shape only)",
+        BlockCount = 47,
+        NextNLayerCount = 1,
+        EmbeddingLength = 4096,
+        FeedForwardLength = 10944,
+        HeadCount = 96,
+        HeadCountKv = 8,
+        KeyLength = 128,
+        ValueLength = 128,
+        RopeDimensions = 64,
+        ContextLength = 131072,
+        VocabularySize = 151552,
+        ExpertCount = 128,
+        ExpertUsedCount = 8,
+        ExpertFeedForwardLength = 1408,
+        ExpertSharedCount = 1,
+        LeadingDenseBlockCount = 1,
+        ExtraMetadata = new Dictionary<string, object>
+        {
+            ["{arch}.expert_weights_norm"] = true,
+            ["{arch}.expert_weights_scale"] = 1.0f,
+            ["{arch}.expert_gating_func"] = 2u,
+        },
+    };
+
+    /// <summary>
+    /// Nemotron-H-8B-Base-8K: 52 layers, 24 Mamba-2, 4 attention (7, 18, 29, 40), 24 MLP-only (pattern
+    /// M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-); no rope, so the converter writes a 2^20 context.
+    /// </summary>
+    public static GgufModelShape NemotronH8B { get; } = NemotronFromPattern("M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-");
+
+    /// <summary>Granite-4.0-H-Tiny: 40 layers, attention at 5, 15, 25, 35, Mamba-2 elsewhere; 64 experts of 512, 6 used, a shared expert of 1024; tied embeddings.</summary>
+    public static GgufModelShape Granite4HTiny { get; } = new()
+    {
+        Architecture = "granitehybrid",
+        Name = "Granite-4.0-H-Tiny (shape only)",
+        BlockCount = 40,
+        EmbeddingLength = 1536,
+        FeedForwardLength = 512,
+        HeadCount = 12,
+        HeadCountKvPerLayer = Enumerable.Range(0, 40).Select(i => i % 10 == 5 ? 4 : 0).ToArray(),
+        ContextLength = 1048576,
+        VocabularySize = 100352,
+        ExpertCount = 64,
+        ExpertUsedCount = 6,
+        SharedExpertFeedForwardLength = 1024,
+        TiedOutput = true,
+        Ssm = new GgufSsmShape { ConvKernel = 4, StateSize = 128, GroupCount = 1, TimeStepRank = 48, InnerSize = 3072 },
+    };
+
+    /// <summary>LFM2-8B-A1B: 24 layers, attention at 2, 6, 10, 14, 18, 21, short convolution (L_cache 3) elsewhere; 32 experts of 1792, 4 used, 2 leading dense layers.</summary>
+    public static GgufModelShape Lfm2Moe8BA1B { get; } = new()
+    {
+        Architecture = "lfm2moe",
+        Name = "LFM2-8B-A1B (shape only)",
+        BlockCount = 24,
+        EmbeddingLength = 2048,
+        FeedForwardLength = 7168,
+        HeadCount = 32,
+        HeadCountKvPerLayer = Enumerable.Range(0, 24).Select(i => i is 2 or 6 or 10 or 14 or 18 or 21 ? 8 : 0).ToArray(),
+        ContextLength = 128000,
+        VocabularySize = 65536,
+        ExpertCount = 32,
+        ExpertUsedCount = 4,
+        ExpertFeedForwardLength = 1792,
+        LeadingDenseBlockCount = 2,
+        TiedOutput = true,
+        QkNorm = true,
+        Ssm = new GgufSsmShape { ConvKernel = 3 },
+        RopeFreqBase = 1_000_000f,
+        ExtraMetadata = new Dictionary<string, object> { ["{arch}.expert_gating_func"] = 2u },
+    };
+
+    private static GgufModelShape NemotronFromPattern(string pattern) => new()
+    {
+        Architecture = "nemotron_h",
+        Name = "Nemotron-H-8B (shape only)",
+        BlockCount = pattern.Length,
+        EmbeddingLength = 4096,
+        FeedForwardLength = 21504,
+        FeedForwardLengthPerLayer = pattern.Select(c => c == '-' ? 21504 : 0).ToArray(),
+        HeadCount = 32,
+        HeadCountKvPerLayer = pattern.Select(c => c == '*' ? 8 : 0).ToArray(),
+        KeyLength = 128,
+        ValueLength = 128,
+        ContextLength = 1048576,
+        VocabularySize = 131072,
+        Ssm = new GgufSsmShape { ConvKernel = 4, StateSize = 128, GroupCount = 8, TimeStepRank = 128, InnerSize = 8192 },
+    };
+}
