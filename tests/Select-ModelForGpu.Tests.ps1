@@ -118,3 +118,61 @@ Describe 'Select-ModelForGpu' {
         $small.Model.Name | Should -BeLike 'Small MoE*'
     }
 }
+
+Describe 'Select-ModelForGpu on the models people run now' {
+    BeforeAll {
+        $script:ReleasedFolder = Join-Path ([IO.Path]::GetTempPath()) ("gryph-released-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $ReleasedFolder | Out-Null
+        foreach ($preset in 'Qwen35Dense27B', 'Qwen3Next80BA3B', 'DeepSeekV3', 'Glm45Air') {
+            [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.ReleasedModelShapes]::$preset, (Join-Path $ReleasedFolder "$preset.gguf"))
+        }
+
+        # Writes a small llama model whose header lies about one shape key, as a corrupt download would.
+        function script:Write-LyingModel([string] $Name, [string] $Key, $Value) {
+            $shape = [Gryphgen.Core.Gguf.GgufModelShape]@{ Name = $Name; VocabularySize = 300; BlockCount = 2 }
+            $writer = [Gryphgen.Core.Gguf.GgufModelBuilder]::CreateWriter($shape)
+            if ($Value -is [array]) {
+                [void]$writer.SetArray("llama.$Key", [Gryphgen.Core.Gguf.GgufValueType]::Int32, [int[]]$Value)
+            } else {
+                [void]$writer.Set("llama.$Key", [Gryphgen.Core.Gguf.GgufValue]::From([int]$Value))
+            }
+            [void]$writer.Write((Join-Path $ReleasedFolder "$Name.gguf"))
+        }
+    }
+
+    AfterAll {
+        Remove-Item -Recurse -Force $ReleasedFolder -ErrorAction SilentlyContinue
+    }
+
+    It 'fits Qwen3.5-27B (one attention layer in four) fully on a 24 GiB card, with its recurrent state counted' {
+        $fit = Find-GgufModel $ReleasedFolder -Name 'Qwen3.5-27B*' | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 32768
+        $fit.Fit | Should -Be 'Full'
+        $fit.GpuLayers | Should -Be 65
+        # 16 attention layers x 4 KV heads x 256 x 2 (K and V) x 2 bytes per token, plus 48 x 3,268,608 bytes of state.
+        $fit.Breakdown.KvCacheBytes | Should -Be (32768 * 16 * 4 * 256 * 2 * 2 + 48 * 3268608)
+    }
+
+    It 'caches only the latent of an MLA model (DeepSeek-V3), K only' {
+        $fit = Find-GgufModel $ReleasedFolder -Name 'DeepSeek-V3*' | Select-ModelForGpu -MemoryBytes 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB -ContextLength 4096
+        $fit.Breakdown.KvCacheBytes | Should -Be (4096 * 61 * 576 * 2)
+    }
+
+    It 'does not count GLM-4.5-Air''s NextN block as an offloadable layer' {
+        $fit = Find-GgufModel $ReleasedFolder -Name 'GLM-4.5-Air*' | Select-ModelForGpu -MemoryBytes 16GB -ContextLength 4096
+        $fit.TotalLayers | Should -Be 47
+    }
+
+    It 'reports a model with an impossible shape as that model''s error and plans the rest' {
+        Write-LyingModel -Name 'negative-width' -Key 'embedding_length' -Value -256
+        Write-LyingModel -Name 'huge-blocks' -Key 'block_count' -Value ([int]::MaxValue)
+        Write-LyingModel -Name 'no-blocks' -Key 'block_count' -Value -1
+        Write-LyingModel -Name 'empty-heads' -Key 'attention.head_count' -Value @()
+        $errors = $null
+        $fits = @(Find-GgufModel $ReleasedFolder | Select-ModelForGpu -MemoryBytes 24GB -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $fits.Model.Name | Should -Contain 'Qwen3.5-27B (shape only)'
+        $fits.Model.Name | Should -Not -Contain 'negative-width'
+        @($errors).Count | Should -Be 4
+        $errors.FullyQualifiedErrorId | ForEach-Object { $_ | Should -BeLike 'GgufShape*' }
+        ($errors | Where-Object TargetObject -Like '*huge-blocks.gguf').Exception.Message | Should -BeLike '*block_count = 2147483647*corrupt*'
+    }
+}

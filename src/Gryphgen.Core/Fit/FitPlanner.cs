@@ -132,16 +132,29 @@ public static class FitPlanner
     {
         ArgumentNullException.ThrowIfNull(cost);
         ArgumentNullException.ThrowIfNull(target);
+        // More layers never take less GPU memory, so the most that fit is found by halving: O(log n) estimates of
+        // O(n) each, where trying every count from the top was quadratic in the layers a file claims.
         var split = target.Split;
-        for (var ngl = cost.TotalLayers; ngl > 0; ngl--)
+        if (Fits(cost.Estimate(settings, cost.TotalLayers, split), target))
         {
-            if (Fits(cost.Estimate(settings, ngl, split), target))
+            return cost.TotalLayers;
+        }
+
+        int lo = 0, hi = cost.TotalLayers - 1;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo + 1) / 2);
+            if (Fits(cost.Estimate(settings, mid, split), target))
             {
-                return ngl;
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
             }
         }
 
-        return 0;
+        return lo;
     }
 
     /// <summary>The largest context (multiple of the padding, at most the trained context) that fits fully; null when none.</summary>
@@ -229,6 +242,7 @@ public static class FitPlanner
             FitKind.CpuOnly => $"Not one layer fits in the {Bytes.Format(budget)} budget of {target.Name}; it runs on the CPU only, so pick a smaller model or quantisation for this GPU.",
             _ => $"Needs {Bytes.Format(estimate.HostBytes)} of host memory beside the GPU but only {Bytes.Format(target.HostAvailableBytes ?? 0)} is available; pick a smaller model or quantisation.",
         };
-        return cappedAt is { } c ? reason + $" The context is capped at the trained {c} tokens." : reason;
+        reason = cappedAt is { } c ? reason + $" The context is capped at the trained {c} tokens." : reason;
+        return cost.Shape.Caveat is { } caveat ? reason + $" Approximate: {caveat}." : reason;
     }
 }

@@ -170,6 +170,21 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
                 continue;
             }
 
+            // A corrupt or impossible shape is this model's error only; the rest of the pipeline is still planned.
+            try
+            {
+                var shape = new LlamaCppModelCost(model).Shape;
+                if (shape.Caveat is { } caveat)
+                {
+                    WriteWarning($"'{model.Name}': {caveat}.");
+                }
+            }
+            catch (GryphgenException ex)
+            {
+                WriteItemError(ex, ex.ErrorId, ErrorCategory.InvalidData, model.Path);
+                continue;
+            }
+
             usable.Add(model);
         }
 
