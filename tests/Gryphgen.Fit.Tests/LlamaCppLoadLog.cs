@@ -104,6 +104,9 @@ internal static partial class LlamaCppLoadLog
                 using var handle = SafeLlamaModelHandle.LoadFromFile(path, nativeModel);
                 tensorBytes = (long)handle.SizeInBytes;
                 p.ToLlamaContextParams(out var nativeContext);
+
+                // llama-server's default (common params): sliding-window layers hold the window, not the context.
+                nativeContext.swa_full = false;
                 using var ctx = SafeLLamaContextHandle.Create(handle, nativeContext);
             }
 

@@ -32,6 +32,7 @@ public sealed class ReleasedModels : IDisposable
         ("lfm2-8b-a1b", ReleasedModelShapes.Lfm2Moe8BA1B),
         ("deepseek-v3", ReleasedModelShapes.DeepSeekV3),
         ("glm-4.5-air", ReleasedModelShapes.Glm45Air),
+        ("gemma-4-31b", ReleasedModelShapes.Gemma4Dense31B),
     ];
 
     public string Folder { get; }

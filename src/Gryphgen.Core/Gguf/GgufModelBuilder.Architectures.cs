@@ -87,7 +87,7 @@ public static partial class GgufModelBuilder
     private static bool TryAddArchitectureTensors(GgufWriter w, GgufModelShape s, string mix)
     {
         var arch = s.Architecture;
-        if (!QwenHybrid.Contains(arch) && arch is not ("granitehybrid" or "nemotron_h" or "lfm2" or "lfm2moe" or "deepseek2" or "glm4moe"))
+        if (!QwenHybrid.Contains(arch) && arch is not ("granitehybrid" or "nemotron_h" or "lfm2" or "lfm2moe" or "deepseek2" or "glm4moe" or "gemma4"))
         {
             return false;
         }
@@ -99,12 +99,25 @@ public static partial class GgufModelBuilder
             t.Norm("token_embd_norm.weight", s.EmbeddingLength);
         }
 
+        if (arch == "gemma4")
+        {
+            // Proportional rope of the full-attention layers: one factor per rotary pair of a full head.
+            t.Norm("rope_freqs.weight", s.HeadDimension / 2);
+        }
+
         for (var il = 0; il < s.BlockCount; il++)
         {
             var p = $"blk.{il}.";
             t.Norm(p + "attn_norm.weight", s.EmbeddingLength);
             switch (arch)
             {
+                case "gemma4":
+                    t.Gemma4Attention(p, il);
+                    t.Norm(p + "post_attention_norm.weight", s.EmbeddingLength);
+                    t.Norm(p + "ffn_norm.weight", s.EmbeddingLength);
+                    t.FeedForward(p, il, moe: false);
+                    t.Norm(p + "post_ffw_norm.weight", s.EmbeddingLength);
+                    break;
                 case "qwen3next" or "qwen35" or "qwen35moe":
                     if ((il + 1) % s.FullAttentionInterval == 0)
                     {
@@ -259,6 +272,27 @@ public static partial class GgufModelBuilder
                 Add(p + "ffn_down_shexp.weight", "ffn_down", il, ffShared, embd);
                 Add(p + "ffn_up_shexp.weight", "ffn_up", il, embd, ffShared);
             }
+        }
+
+        /// <summary>
+        /// Gemma 4's attention: sliding layers with their own (narrower) heads and V; full layers with wider heads
+        /// whose V is K itself (attention_k_eq_v), so they have no attn_v.
+        /// </summary>
+        public void Gemma4Attention(string p, int il)
+        {
+            var sliding = shape.SlidingWindowPattern?[il] ?? false;
+            long embd = shape.EmbeddingLength, heads = shape.HeadCount, kvHeads = shape.KvHeadsOf(il);
+            long head = sliding ? shape.KeyLengthSwa ?? shape.HeadDimension : shape.HeadDimension;
+            Add(p + "attn_q.weight", "attn_q", il, embd, head * heads);
+            Add(p + "attn_k.weight", "attn_k", il, embd, head * kvHeads);
+            if (sliding)
+            {
+                Add(p + "attn_v.weight", "attn_v", il, embd, head * kvHeads);
+            }
+
+            Add(p + "attn_output.weight", "attn_output", il, head * heads, embd);
+            Norm(p + "attn_q_norm.weight", head);
+            Norm(p + "attn_k_norm.weight", head);
         }
 
         /// <summary>Qwen3-Next's gated delta-net block.</summary>

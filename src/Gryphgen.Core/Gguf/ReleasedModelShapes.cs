@@ -209,4 +209,37 @@ public static class ReleasedModelShapes
         VocabularySize = 131072,
         Ssm = new GgufSsmShape { ConvKernel = 4, StateSize = 128, GroupCount = 8, TimeStepRank = 128, InnerSize = 8192 },
     };
+
+    /// <summary>
+    /// Gemma-4-31B: 60 layers, five sliding-window layers (1024 tokens, 16 KV heads of 256) to one full-attention
+    /// layer (4 KV heads of 512, V = K), 262144 trained tokens, tied embeddings.
+    /// </summary>
+    public static GgufModelShape Gemma4Dense31B { get; } = new()
+    {
+        Architecture = "gemma4",
+        Name = "Gemma-4-31B (shape only)",
+        BlockCount = 60,
+        EmbeddingLength = 5376,
+        FeedForwardLength = 21504,
+        HeadCount = 32,
+        HeadCountKvPerLayer = Enumerable.Range(0, 60).Select(i => i % 6 == 5 ? 4 : 16).ToArray(),
+        KeyLength = 512,
+        ValueLength = 512,
+        KeyLengthSwa = 256,
+        ValueLengthSwa = 256,
+        RopeDimensions = 512,
+        SlidingWindow = 1024,
+        SlidingWindowPattern = Enumerable.Range(0, 60).Select(i => i % 6 != 5).ToArray(),
+        ContextLength = 262144,
+        VocabularySize = 262144,
+        TiedOutput = true,
+        RopeFreqBase = 1_000_000f,
+        RmsNormEpsilon = 1e-6f,
+        ExtraMetadata = new Dictionary<string, object>
+        {
+            ["{arch}.embedding_length_per_layer_input"] = 0u,
+            ["{arch}.rope.dimension_count_swa"] = 256u,
+            ["{arch}.final_logit_softcapping"] = 30f,
+        },
+    };
 }
