@@ -16,6 +16,13 @@ public sealed record FitTarget
     /// <summary>Bytes left unused on every GPU (default 1 GiB, as llama.cpp's --fit leaves); ignored when <see cref="UsablePercent"/> is set.</summary>
     public long HeadroomBytes { get; init; } = GiB;
 
+    /// <summary>
+    /// Plan a MoE model that does not fit fully as llama.cpp's --fit does: every layer on the GPU with the experts
+    /// of as few leading blocks as needed in host memory (--n-cpu-moe), and only when even all experts on the host
+    /// do not make room, fewer layers. Off: layers only, as for a dense model.
+    /// </summary>
+    public bool OffloadExperts { get; init; } = true;
+
     /// <summary>When set, a GPU may use this percentage of its total memory (the original scripts used 90), less what is already used.</summary>
     public double? UsablePercent { get; init; }
 
@@ -69,8 +76,15 @@ public static class FitPlanner
         var context = maxContext && largest is { } l ? l : capped;
         var run = settings with { ContextLength = context };
         var layers = MaxLayers(cost, run, target);
+        var layersWithoutExpertOffload = layers;
+        if (layers < cost.TotalLayers && target.OffloadExperts && !run.ExpertsOnHost && cost.HasExperts)
+        {
+            (run, layers) = PlaceExperts(cost, run, target);
+        }
+
         var estimate = cost.Estimate(run, layers, target.Split);
-        var fit = layers == cost.TotalLayers ? FitKind.Full : layers > 0 ? FitKind.Partial : FitKind.CpuOnly;
+        var expertLayers = run.ExpertsOnHost && cost.HasExperts ? cost.OffloadableBlocks : Math.Min(run.ExpertLayersOnHost, cost.OffloadableBlocks);
+        var fit = layers == cost.TotalLayers && expertLayers == 0 ? FitKind.Full : layers > 0 ? FitKind.Partial : FitKind.CpuOnly;
         if (target.HostAvailableBytes is { } host && estimate.HostBytes > host)
         {
             fit = FitKind.TooLarge;
@@ -93,6 +107,7 @@ public static class FitPlanner
             TotalLayers = cost.TotalLayers,
             ContextLength = context,
             MaxContextLength = largest,
+            ExpertLayersOnHost = expertLayers,
             EstimatedGpuBytes = estimate.GpuBytes,
             EstimatedHostBytes = estimate.HostBytes,
             Breakdown = new FitBreakdown
@@ -105,10 +120,48 @@ public static class FitPlanner
             Devices = devices,
             FreeAfterBytes = freeAfter,
             LlamaCppArguments = Arguments(run, layers, target),
-            OllamaOptions = new Dictionary<string, int>(StringComparer.Ordinal) { ["num_gpu"] = layers, ["num_ctx"] = context },
-            Reason = Reason(fit, cost, run, target, estimate, layers, largest, requested > capped ? trained : null),
+            // Ollama cannot keep experts apart from their layer, so it gets the plan by whole layers.
+            OllamaOptions = new Dictionary<string, int>(StringComparer.Ordinal) { ["num_gpu"] = expertLayers > 0 && !settings.ExpertsOnHost ? layersWithoutExpertOffload : layers, ["num_ctx"] = context },
+            Reason = Reason(fit, cost, run, target, estimate, layers, largest, requested > capped ? trained : null, expertLayers),
             Estimate = estimate,
         };
+    }
+
+    /// <summary>
+    /// llama.cpp's --fit order for a MoE model that does not fit fully: all layers on the GPU with the experts of
+    /// the fewest leading blocks in host memory that make it fit (more blocks' experts on the host never take more
+    /// GPU memory, so the count is found by halving); when even every expert on the host is too much, every expert
+    /// stays on the host and layers go as for a dense model.
+    /// </summary>
+    public static (LlamaCppSettings Settings, int Layers) PlaceExperts(LlamaCppModelCost cost, LlamaCppSettings settings, FitTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(target);
+        var split = target.Split;
+        var blocks = cost.OffloadableBlocks;
+        bool FitsWith(int onHost) => Fits(cost.Estimate(settings with { ExpertLayersOnHost = onHost }, cost.TotalLayers, split), target);
+        if (!FitsWith(blocks))
+        {
+            var allOnHost = settings with { ExpertLayersOnHost = blocks };
+            return (allOnHost, MaxLayers(cost, allOnHost, target));
+        }
+
+        int lo = 0, hi = blocks;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            if (FitsWith(mid))
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+
+        return (settings with { ExpertLayersOnHost = lo }, cost.TotalLayers);
     }
 
     /// <summary>Whether every GPU of the placement stays within its budget.</summary>
@@ -220,6 +273,10 @@ public static class FitPlanner
         {
             sb.Append(" --cpu-moe");
         }
+        else if (settings.ExpertLayersOnHost > 0)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" --n-cpu-moe {settings.ExpertLayersOnHost}");
+        }
 
         if (target.Gpus.Count > 1 && layers > 0)
         {
@@ -229,12 +286,18 @@ public static class FitPlanner
         return sb.ToString();
     }
 
-    private static string Reason(FitKind fit, LlamaCppModelCost cost, LlamaCppSettings run, FitTarget target, LlamaCppMemoryEstimate estimate, int layers, int? largest, int? cappedAt)
+    private static string Reason(FitKind fit, LlamaCppModelCost cost, LlamaCppSettings run, FitTarget target, LlamaCppMemoryEstimate estimate, int layers, int? largest, int? cappedAt, int expertLayers)
     {
         var budget = target.Gpus.Sum(target.BudgetOf);
         var ctx = run.ContextLength.ToString(CultureInfo.InvariantCulture);
+        var experts = expertLayers >= cost.OffloadableBlocks ? "the experts of every block" : $"the experts of the first {expertLayers} of {cost.OffloadableBlocks} blocks";
         var reason = fit switch
         {
+            FitKind.Partial when expertLayers > 0 && layers == cost.TotalLayers =>
+                $"All {layers} layers run on {target.Name} at {ctx} tokens with {experts} kept in host memory ({Bytes.Format(estimate.HostWeightsBytes)} of weights there), as llama.cpp's --fit would place them; {Bytes.Format(budget - estimate.GpuBytes)} of the budget stays free"
+                + (largest is { } me ? $" (it fits fully up to {me} tokens)." : "."),
+            FitKind.Partial when expertLayers > 0 =>
+                $"Even with {experts} in host memory, only {layers} of {cost.TotalLayers} layers fit in the {Bytes.Format(budget)} budget of {target.Name} at {ctx} tokens; the rest runs on the CPU.",
             FitKind.Full => $"Fits entirely on {target.Name} at {ctx} tokens with {Bytes.Format(budget - estimate.GpuBytes)} of its budget to spare"
                 + (largest is { } m ? $"; up to {m} tokens fit." : "."),
             FitKind.Partial => $"Only {layers} of {cost.TotalLayers} layers fit in the {Bytes.Format(budget)} budget of {target.Name} at {ctx} tokens; the rest runs on the CPU, so pick a smaller quantisation, a quantised cache (-CacheType q8_0) or a shorter context to fit it fully"

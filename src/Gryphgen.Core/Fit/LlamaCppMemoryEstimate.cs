@@ -113,11 +113,14 @@ public sealed class LlamaCppModelCost
 
     public WeightsEstimate Weights { get; }
 
+    /// <summary>Whether the model has MoE expert tensors (what --cpu-moe and --n-cpu-moe move).</summary>
+    public bool HasExperts => Weights.LayerExpertBytes.Any(b => b > 0);
+
     /// <summary>n_gpu_layers that offloads everything: the repeating blocks (NextN blocks not counted, as llama.cpp's n_layer()) + 1.</summary>
     public int TotalLayers => OffloadableBlocks + 1;
 
     /// <summary>Blocks llama.cpp places by n_gpu_layers: block_count less the NextN blocks.</summary>
-    private int OffloadableBlocks => Shape.LayerCount - Shape.NextNLayerCount;
+    public int OffloadableBlocks => Shape.LayerCount - Shape.NextNLayerCount;
 
     /// <summary>Places layers as llama.cpp does (the last <paramref name="gpuLayers"/>, output first) and sums every buffer.</summary>
     public LlamaCppMemoryEstimate Estimate(LlamaCppSettings settings, int gpuLayers, IReadOnlyList<double>? split = null)
@@ -171,7 +174,7 @@ public sealed class LlamaCppModelCost
                 device++;
             }
 
-            var experts = il < n && settings.ExpertsOnHost ? Weights.LayerExpertBytes[il] : 0;
+            var experts = il < n && settings.KeepsExpertsOnHost(il) ? Weights.LayerExpertBytes[il] : 0;
             hostWeights += experts;
             weights[device] += layerWeights - experts;
             cache[device] += layerKv;

@@ -37,6 +37,15 @@ public sealed record LlamaCppSettings
     public bool ExpertsOnHost { get; init; }
 
     /// <summary>
+    /// Keep the MoE expert tensors of the first this-many blocks in host memory (<c>--n-cpu-moe N</c>), the rest on
+    /// the GPU with their layers; 0 = none (unless <see cref="ExpertsOnHost"/>).
+    /// </summary>
+    public int ExpertLayersOnHost { get; init; }
+
+    /// <summary>Whether block <paramref name="layer"/>'s experts stay in host memory.</summary>
+    public bool KeepsExpertsOnHost(int layer) => ExpertsOnHost || layer < ExpertLayersOnHost;
+
+    /// <summary>
     /// Bytes every GPU loses before any buffer: the CUDA context, cuBLAS workspace and the allocator's slack.
     /// 400 MiB is typical for CUDA 12 on a recent card (300-500 MiB measured by users); Metal and CPU need none.
     /// </summary>

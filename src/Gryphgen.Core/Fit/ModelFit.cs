@@ -79,6 +79,12 @@ public sealed record ModelFit
     /// <summary>The largest context (a multiple of 256, at most the trained one) that still fits fully, tokens; null when none does.</summary>
     public int? MaxContextLength { get; init; }
 
+    /// <summary>
+    /// Blocks whose MoE experts stay in host memory while the rest of the block runs on the GPU (llama.cpp's
+    /// <c>--n-cpu-moe</c>, counted from the first block); 0 for dense models and plans that keep every expert on the GPU.
+    /// </summary>
+    public int ExpertLayersOnHost { get; init; }
+
     /// <summary>Bytes on the GPU(s).</summary>
     public required long EstimatedGpuBytes { get; init; }
 

@@ -86,6 +86,9 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
     public SwitchParameter CpuMoe { get; set; }
 
     [Parameter]
+    public SwitchParameter NoExpertOffload { get; set; }
+
+    [Parameter]
     public SwitchParameter Together { get; set; }
 
     [Parameter]
@@ -131,6 +134,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             HeadroomBytes = HeadroomBytes,
             UsablePercent = MyInvocation.BoundParameters.ContainsKey(nameof(UsablePercent)) ? UsablePercent : null,
             HostAvailableBytes = hostAvailable,
+            OffloadExperts = !NoExpertOffload.IsPresent,
         };
         var flash = FlashAttention.IsPresent;
         if (CacheType is not (KvCacheType.F16 or KvCacheType.BF16) && !flash)

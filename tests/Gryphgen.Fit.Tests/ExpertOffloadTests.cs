@@ -1,0 +1,97 @@
+using Gryphgen.Core.Fit;
+using Gryphgen.Core.Gguf;
+
+namespace Gryphgen.Fit.Tests;
+
+/// <summary>
+/// MoE models that do not fit fully are planned as llama.cpp's --fit plans them: every layer on the GPU and the
+/// experts of the fewest leading blocks in host memory (--n-cpu-moe N), layers moving off only when every expert
+/// on the host is still too much.
+/// </summary>
+public sealed class ExpertOffloadTests : IDisposable
+{
+    private const long GiB = 1024L * 1024 * 1024;
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gryph-experts-" + Guid.NewGuid().ToString("N"));
+
+    public ExpertOffloadTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    public static TheoryData<string> MoePresets { get; } = ["SmallMoe", "Qwen35Moe35BA3B", "Qwen3Next80BA3B", "Glm45Air", "Lfm2Moe8BA1B", "Granite4HTiny"];
+
+    private LlamaCppModelCost Cost(string preset)
+    {
+        var shape = typeof(GgufModelShape).GetProperty(preset)?.GetValue(null) as GgufModelShape
+            ?? (GgufModelShape)typeof(ReleasedModelShapes).GetProperty(preset)!.GetValue(null)!;
+        var path = Path.Combine(_folder, preset + ".gguf");
+        GgufModelBuilder.Write(shape, path);
+        return new LlamaCppModelCost(new GgufModel([GgufHeaderReader.Read(path)]));
+    }
+
+    private static FitTarget Card(long bytes, bool offloadExperts = true) =>
+        new() { Gpus = [new GpuTarget { Name = "card", TotalBytes = bytes, FreeBytes = bytes }], HeadroomBytes = 0, OffloadExperts = offloadExperts };
+
+    [Theory]
+    [MemberData(nameof(MoePresets))]
+    public void EveryBudget_IsUsedUpToTheNextLayersExperts_NeverExceeded_AndNeverBelowCpuMoe(string preset)
+    {
+        var cost = Cost(preset);
+        var settings = new LlamaCppSettings { ContextLength = 8192 };
+        var full = cost.Estimate(settings, cost.TotalLayers).GpuBytes;
+        var allExpertsOnHost = cost.Estimate(settings with { ExpertsOnHost = true }, cost.TotalLayers).GpuBytes;
+        long lastGpuBytes = 0;
+        var lastExperts = int.MaxValue;
+        for (var step = 0; step <= 40; step++)
+        {
+            var budget = allExpertsOnHost / 2 + ((full - (allExpertsOnHost / 2)) * step / 40);
+            var target = Card(budget);
+            var plan = FitPlanner.Plan(cost, settings, target, maxContext: false);
+            var cpuMoe = FitPlanner.Plan(cost, settings with { ExpertsOnHost = true }, target, maxContext: false);
+
+            Assert.True(plan.EstimatedGpuBytes <= budget, $"{preset} at {budget}: {plan.EstimatedGpuBytes} over the budget");
+            Assert.True(plan.EstimatedGpuBytes >= cpuMoe.EstimatedGpuBytes, $"{preset} at {budget}: {plan.EstimatedGpuBytes} below --cpu-moe's {cpuMoe.EstimatedGpuBytes}");
+            if (plan.ExpertLayersOnHost > 0 && plan.GpuLayers == cost.TotalLayers)
+            {
+                // One block fewer on the host would not fit: no budget is left idle that those experts would fill.
+                var oneMore = cost.Estimate(settings with { ExpertLayersOnHost = plan.ExpertLayersOnHost - 1 }, cost.TotalLayers);
+                Assert.False(FitPlanner.Fits(oneMore, target), $"{preset} at {budget}: --n-cpu-moe {plan.ExpertLayersOnHost - 1} would fit too");
+                Assert.Contains($"--n-cpu-moe {plan.ExpertLayersOnHost}", plan.LlamaCppArguments, StringComparison.Ordinal);
+                Assert.Equal(FitKind.Partial, plan.Fit);
+            }
+
+            Assert.True(plan.EstimatedGpuBytes >= lastGpuBytes, $"{preset}: more memory gave fewer GPU bytes at {budget}");
+            Assert.True(plan.ExpertLayersOnHost <= lastExperts, $"{preset}: more memory kept more experts on the host at {budget}");
+            lastGpuBytes = plan.EstimatedGpuBytes;
+            lastExperts = plan.ExpertLayersOnHost;
+        }
+    }
+
+    [Fact]
+    public void Qwen35MoeAt131kOn24GiB_KeepsMostExpertsOnTheGpu_WhereCpuMoeWouldLeaveThemIdle()
+    {
+        var cost = Cost("Qwen35Moe35BA3B");
+        var settings = new LlamaCppSettings { ContextLength = 131072 };
+        var target = Card(24 * GiB) with { HeadroomBytes = GiB };
+        var plan = FitPlanner.Plan(cost, settings, target, maxContext: false);
+        var cpuMoe = FitPlanner.Plan(cost, settings with { ExpertsOnHost = true }, target, maxContext: false);
+        var layersOnly = FitPlanner.Plan(cost, settings, target with { OffloadExperts = false }, maxContext: false);
+
+        Assert.Equal(cost.TotalLayers, plan.GpuLayers);
+        Assert.InRange(plan.ExpertLayersOnHost, 1, 20);
+        Assert.True(plan.EstimatedGpuBytes - cpuMoe.EstimatedGpuBytes > 10 * GiB, $"{plan.EstimatedGpuBytes} vs --cpu-moe {cpuMoe.EstimatedGpuBytes}");
+        Assert.StartsWith($"-ngl {cost.TotalLayers} -c 131072 -fa off --n-cpu-moe {plan.ExpertLayersOnHost}", plan.LlamaCppArguments, StringComparison.Ordinal);
+        Assert.Contains($"experts of the first {plan.ExpertLayersOnHost} of 40 blocks", plan.Reason, StringComparison.Ordinal);
+        Assert.True(layersOnly.GpuLayers < cost.TotalLayers);
+        Assert.Equal(0, layersOnly.ExpertLayersOnHost);
+        Assert.Equal(layersOnly.GpuLayers, plan.OllamaOptions["num_gpu"]);
+    }
+
+    [Fact]
+    public void DenseModels_AreUntouched()
+    {
+        var cost = Cost("DenseLlama8B");
+        var plan = FitPlanner.Plan(cost, new LlamaCppSettings { ContextLength = 8192 }, Card(3 * GiB), maxContext: false);
+        Assert.Equal(0, plan.ExpertLayersOnHost);
+        Assert.DoesNotContain("cpu-moe", plan.LlamaCppArguments, StringComparison.Ordinal);
+    }
+}
