@@ -152,6 +152,24 @@ Describe 'Select-ModelForGpu on the models people run now' {
         $fit.Breakdown.KvCacheBytes | Should -Be (32768 * 16 * 4 * 256 * 2 * 2 + 48 * 3268608)
     }
 
+    It 'chooses the context as llama-server --fit does when none is asked for' {
+        $model = Find-GgufModel $ReleasedFolder -Name 'Qwen3.5-27B*'
+        $roomy = $model | Select-ModelForGpu -MemoryBytes 80GB
+        $roomy.ContextLength | Should -Be 262144
+        $roomy.Reason | Should -BeLike '*plans the trained 262144 tokens, which fit.'
+        $tight = $model | Select-ModelForGpu -MemoryBytes 24GB
+        $tight.Fit | Should -Be 'Full'
+        $tight.ContextLength | Should -Be $tight.MaxContextLength
+        $tight.ContextLength | Should -BeGreaterThan 4096
+        $tight.ContextLength | Should -BeLessThan 262144
+        $tight.Reason | Should -BeLike "*the largest that fits fully: $($tight.ContextLength) of the trained 262144 tokens."
+        $small = $model | Select-ModelForGpu -MemoryBytes 12GB
+        $small.ContextLength | Should -Be 4096
+        $small.Fit | Should -Be 'Partial'
+        $small.Reason | Should -BeLike '*not even 4096 tokens fit fully*'
+        ($model | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 4096).ContextLength | Should -Be 4096
+    }
+
     It 'caches only the latent of an MLA model (DeepSeek-V3), K only' {
         $fit = Find-GgufModel $ReleasedFolder -Name 'DeepSeek-V3*' | Select-ModelForGpu -MemoryBytes 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB -ContextLength 4096
         $fit.Breakdown.KvCacheBytes | Should -Be (4096 * 61 * 576 * 2)

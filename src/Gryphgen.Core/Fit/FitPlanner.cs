@@ -58,8 +58,16 @@ public static class FitPlanner
     public static ModelFit Plan(GgufModel model, LlamaCppSettings settings, FitTarget target) =>
         Plan(new LlamaCppModelCost(model), settings, target, maxContext: false);
 
-    /// <summary>Plans one model; with <paramref name="maxContext"/> the context is the largest that fits fully (else the requested one).</summary>
-    public static ModelFit Plan(LlamaCppModelCost cost, LlamaCppSettings settings, FitTarget target, bool maxContext)
+    /// <summary>The smallest context llama.cpp's --fit shrinks to before it moves experts or layers off the GPU (its --fit-ctx default).</summary>
+    public const int FitContextFloor = 4096;
+
+    /// <summary>
+    /// Plans one model. With <paramref name="maxContext"/> the context is the largest that fits fully (else the
+    /// requested one). With <paramref name="fitContext"/> (no context asked for) it is chosen as llama-server's --fit
+    /// chooses it: the trained context when it fits fully, else the largest that does, but not below
+    /// <see cref="FitContextFloor"/> tokens; only then are experts or layers moved off the GPU.
+    /// </summary>
+    public static ModelFit Plan(LlamaCppModelCost cost, LlamaCppSettings settings, FitTarget target, bool maxContext, bool fitContext = false)
     {
         ArgumentNullException.ThrowIfNull(cost);
         ArgumentNullException.ThrowIfNull(settings);
@@ -74,6 +82,20 @@ public static class FitPlanner
         var capped = Math.Min(requested, trained);
         var largest = MaxFullContext(cost, settings, target);
         var context = maxContext && largest is { } l ? l : capped;
+        string? contextChoice = null;
+        if (fitContext && !maxContext)
+        {
+            var floor = Math.Min(FitContextFloor, trained);
+            context = largest is { } fits && fits >= floor ? Math.Min(fits, trained) : floor;
+            contextChoice = context >= trained
+                ? $" No context was asked for, so it plans the trained {trained} tokens, which fit."
+                : largest is { } f2 && f2 >= floor
+                    ? $" No context was asked for, so, as llama-server's --fit does, it plans the largest that fits fully: {context} of the {(trained == int.MaxValue ? "131072 searched" : $"trained {trained}")} tokens."
+                    : $" No context was asked for, and not even {floor} tokens fit fully, so, as llama-server's --fit does, it keeps {floor} and moves weights off the GPU instead.";
+            requested = context;
+            capped = context;
+        }
+
         var run = settings with { ContextLength = context };
         var layers = MaxLayers(cost, run, target);
         var layersWithoutExpertOffload = layers;
@@ -122,7 +144,7 @@ public static class FitPlanner
             LlamaCppArguments = Arguments(run, layers, target),
             // Ollama cannot keep experts apart from their layer, so it gets the plan by whole layers.
             OllamaOptions = new Dictionary<string, int>(StringComparer.Ordinal) { ["num_gpu"] = expertLayers > 0 && !settings.ExpertsOnHost ? layersWithoutExpertOffload : layers, ["num_ctx"] = context },
-            Reason = Reason(fit, cost, run, target, estimate, layers, largest, requested > capped ? trained : null, expertLayers),
+            Reason = Reason(fit, cost, run, target, estimate, layers, largest, requested > capped ? trained : null, expertLayers) + contextChoice,
             Estimate = estimate,
         };
     }

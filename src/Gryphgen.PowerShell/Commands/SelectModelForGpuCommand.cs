@@ -202,7 +202,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
         foreach (var model in usable)
         {
             CancellationToken.ThrowIfCancellationRequested();
-            fits.Add(FitPlanner.Plan(new LlamaCppModelCost(model), settings, target, MaxContext));
+            fits.Add(FitPlanner.Plan(new LlamaCppModelCost(model), settings, target, MaxContext, fitContext: !MyInvocation.BoundParameters.ContainsKey(nameof(ContextLength))));
         }
 
         WriteObject(fits.OrderBy(f => f.Fit).ThenByDescending(f => (double)f.GpuLayers / f.TotalLayers)
