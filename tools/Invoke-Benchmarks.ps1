@@ -24,6 +24,10 @@ $benchProject = Join-Path (Split-Path -Parent $PSScriptRoot) 'bench/Gryphgen.Ben
 & dotnet run -c $Configuration --project $benchProject -- gguf
 if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench gguf failed with exit code $LASTEXITCODE" }
 
+# Fit: planning every released-model preset against llama.cpp sizing the same file (its own way to know), same run.
+& dotnet run -c $Configuration --project $benchProject -- fit
+if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench fit failed with exit code $LASTEXITCODE" }
+
 # FIFO: round trips against ../shared/bench/fifo_pingpong.c (cc -O2) in the same run, bulk and contended throughput.
 & dotnet run -c $Configuration --project $benchProject -- fifo
 if ($LASTEXITCODE -ne 0) { throw "Gryphgen.Bench fifo failed with exit code $LASTEXITCODE" }
