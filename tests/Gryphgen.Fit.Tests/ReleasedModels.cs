@@ -33,6 +33,14 @@ public sealed class ReleasedModels : IDisposable
         ("deepseek-v3", ReleasedModelShapes.DeepSeekV3),
         ("glm-4.5-air", ReleasedModelShapes.Glm45Air),
         ("gemma-4-31b", ReleasedModelShapes.Gemma4Dense31B),
+        ("llama-3.1-8b", ReleasedModelShapes.Llama31Dense8B),
+        ("qwen3-8b", ReleasedModelShapes.Qwen3Dense8B),
+        ("qwen3-30b-a3b", ReleasedModelShapes.Qwen3Moe30BA3B),
+        ("gemma-3-12b", ReleasedModelShapes.Gemma3Dense12B),
+        ("gpt-oss-20b", ReleasedModelShapes.GptOss20B),
+        ("mistral-small-3.2", ReleasedModelShapes.MistralSmall32),
+        ("llama-4-scout", ReleasedModelShapes.Llama4Scout),
+        ("minimax-m2", ReleasedModelShapes.MiniMaxM2),
     ];
 
     public string Folder { get; }

@@ -87,7 +87,7 @@ public static partial class GgufModelBuilder
     private static bool TryAddArchitectureTensors(GgufWriter w, GgufModelShape s, string mix)
     {
         var arch = s.Architecture;
-        if (!QwenHybrid.Contains(arch) && arch is not ("granitehybrid" or "nemotron_h" or "lfm2" or "lfm2moe" or "deepseek2" or "glm4moe" or "gemma4"))
+        if (!QwenHybrid.Contains(arch) && arch is not ("granitehybrid" or "nemotron_h" or "lfm2" or "lfm2moe" or "deepseek2" or "glm4moe" or "gemma4" or "gemma3" or "gpt-oss" or "llama4" or "minimax-m2"))
         {
             return false;
         }
@@ -111,6 +111,25 @@ public static partial class GgufModelBuilder
             t.Norm(p + "attn_norm.weight", s.EmbeddingLength);
             switch (arch)
             {
+                case "gemma3":
+                    t.Attention(p, il, gatedQuery: false);
+                    t.Norm(p + "post_attention_norm.weight", s.EmbeddingLength);
+                    t.Norm(p + "ffn_norm.weight", s.EmbeddingLength);
+                    t.FeedForward(p, il, moe: false);
+                    t.Norm(p + "post_ffw_norm.weight", s.EmbeddingLength);
+                    break;
+                case "gpt-oss":
+                    t.Attention(p, il, gatedQuery: false, bias: true);
+                    t.Norm(p + "attn_output.bias", s.EmbeddingLength);
+                    t.Norm(p + "attn_sinks.weight", s.HeadCount);
+                    t.Norm(p + "post_attention_norm.weight", s.EmbeddingLength);
+                    t.FeedForward(p, il, moe: true);
+                    break;
+                case "llama4" or "minimax-m2":
+                    t.Attention(p, il, gatedQuery: false);
+                    t.Norm(p + "ffn_norm.weight", s.EmbeddingLength);
+                    t.FeedForward(p, il, moe: true);
+                    break;
                 case "gemma4":
                     t.Gemma4Attention(p, il);
                     t.Norm(p + "post_attention_norm.weight", s.EmbeddingLength);
@@ -231,7 +250,13 @@ public static partial class GgufModelBuilder
                 Norm(p + "attn_v.bias", v * kvHeads);
             }
 
-            if (shape.QkNorm)
+            if (shape.QkNorm && shape.Architecture == "minimax-m2")
+            {
+                // MiniMax-M2 normalises the whole Q and K projections, not each head.
+                Norm(p + "attn_q_norm.weight", k * heads);
+                Norm(p + "attn_k_norm.weight", k * kvHeads);
+            }
+            else if (shape.QkNorm)
             {
                 Norm(p + "attn_q_norm.weight", k);
                 Norm(p + "attn_k_norm.weight", k);
@@ -252,7 +277,7 @@ public static partial class GgufModelBuilder
 
             long experts = shape.ExpertCount, ffExp = shape.ExpertWidth;
             Norm(p + "ffn_gate_inp.weight", embd, experts);
-            if (shape.Architecture is "deepseek2" or "glm4moe" or "lfm2moe")
+            if (shape.Architecture is "deepseek2" or "glm4moe" or "lfm2moe" or "minimax-m2")
             {
                 Norm(p + "exp_probs_b.bias", experts);
             }
@@ -260,6 +285,13 @@ public static partial class GgufModelBuilder
             Add(p + "ffn_gate_exps.weight", "ffn_gate_exps", il, embd, ffExp, experts);
             Add(p + "ffn_down_exps.weight", "ffn_down_exps", il, ffExp, embd, experts);
             Add(p + "ffn_up_exps.weight", "ffn_up_exps", il, embd, ffExp, experts);
+            if (shape.Architecture == "gpt-oss")
+            {
+                Norm(p + "ffn_gate_inp.bias", experts);
+                Norm(p + "ffn_gate_exps.bias", ffExp, experts);
+                Norm(p + "ffn_down_exps.bias", embd, experts);
+                Norm(p + "ffn_up_exps.bias", ffExp, experts);
+            }
             if (shape.ExpertSharedCount > 0 || shape.SharedExpertFeedForwardLength > 0)
             {
                 long ffShared = shape.SharedExpertFeedForwardLength > 0 ? shape.SharedExpertFeedForwardLength : ffExp * shape.ExpertSharedCount;

@@ -161,13 +161,20 @@ public static partial class GgufModelBuilder
             w.AddTensor(p + "attn_k.weight", Pick(fileType, "attn_k", embd, i, n), embd, kvDim);
             w.AddTensor(p + "attn_v.weight", Pick(fileType, "attn_v", embd, i, n), embd, kvDim);
             w.AddTensor(p + "attn_output.weight", Pick(fileType, "attn_output", s.HeadCount * headDim, i, n), s.HeadCount * headDim, embd);
+            if (s.QkNorm)
+            {
+                w.AddTensor(p + "attn_q_norm.weight", GgmlType.F32, headDim);
+                w.AddTensor(p + "attn_k_norm.weight", GgmlType.F32, headDim);
+            }
+
             w.AddTensor(p + "ffn_norm.weight", GgmlType.F32, embd);
             if (s.ExpertCount > 0)
             {
                 w.AddTensor(p + "ffn_gate_inp.weight", GgmlType.F32, embd, s.ExpertCount);
-                w.AddTensor(p + "ffn_gate_exps.weight", Pick(fileType, "ffn_gate_exps", embd, i, n), embd, ff, s.ExpertCount);
-                w.AddTensor(p + "ffn_down_exps.weight", Pick(fileType, "ffn_down_exps", ff, i, n), ff, embd, s.ExpertCount);
-                w.AddTensor(p + "ffn_up_exps.weight", Pick(fileType, "ffn_up_exps", embd, i, n), embd, ff, s.ExpertCount);
+                long ffExp = s.ExpertWidth;
+                w.AddTensor(p + "ffn_gate_exps.weight", Pick(fileType, "ffn_gate_exps", embd, i, n), embd, ffExp, s.ExpertCount);
+                w.AddTensor(p + "ffn_down_exps.weight", Pick(fileType, "ffn_down_exps", ffExp, i, n), ffExp, embd, s.ExpertCount);
+                w.AddTensor(p + "ffn_up_exps.weight", Pick(fileType, "ffn_up_exps", embd, i, n), embd, ffExp, s.ExpertCount);
             }
             else
             {
@@ -178,7 +185,10 @@ public static partial class GgufModelBuilder
         }
 
         w.AddTensor("output_norm.weight", GgmlType.F32, embd);
-        w.AddTensor("output.weight", Pick(fileType, "output", embd, 0, n), embd, vocab);
+        if (!s.TiedOutput)
+        {
+            w.AddTensor("output.weight", Pick(fileType, "output", embd, 0, n), embd, vocab);
+        }
     }
 
     /// <summary>

@@ -242,4 +242,164 @@ public static class ReleasedModelShapes
             ["{arch}.final_logit_softcapping"] = 30f,
         },
     };
+
+    /// <summary>Llama-3.1-8B: Llama 3's shape with a 131072-token trained context.</summary>
+    public static GgufModelShape Llama31Dense8B { get; } = GgufModelShape.DenseLlama8B with
+    {
+        Name = "Llama-3.1-8B (shape only)",
+        ContextLength = 131072,
+    };
+
+    /// <summary>Qwen3-8B: 36 layers, 32 heads of 128, 8 KV heads, Q/K norms.</summary>
+    public static GgufModelShape Qwen3Dense8B { get; } = new()
+    {
+        Architecture = "qwen3",
+        Name = "Qwen3-8B (shape only)",
+        BlockCount = 36,
+        EmbeddingLength = 4096,
+        FeedForwardLength = 12288,
+        HeadCount = 32,
+        HeadCountKv = 8,
+        KeyLength = 128,
+        ValueLength = 128,
+        ContextLength = 40960,
+        VocabularySize = 151936,
+        QkNorm = true,
+        RopeFreqBase = 1_000_000f,
+        RmsNormEpsilon = 1e-6f,
+    };
+
+    /// <summary>Qwen3-30B-A3B: 48 layers, 128 experts of 768, 8 used.</summary>
+    public static GgufModelShape Qwen3Moe30BA3B { get; } = new()
+    {
+        Architecture = "qwen3moe",
+        Name = "Qwen3-30B-A3B (shape only)",
+        BlockCount = 48,
+        EmbeddingLength = 2048,
+        FeedForwardLength = 6144,
+        HeadCount = 32,
+        HeadCountKv = 4,
+        KeyLength = 128,
+        ValueLength = 128,
+        ContextLength = 40960,
+        VocabularySize = 151936,
+        ExpertCount = 128,
+        ExpertUsedCount = 8,
+        ExpertFeedForwardLength = 768,
+        QkNorm = true,
+        RopeFreqBase = 1_000_000f,
+        RmsNormEpsilon = 1e-6f,
+    };
+
+    /// <summary>Gemma-3-12B: 48 layers, five sliding-window layers (1024 tokens) to one global, 16 heads of 256, 8 KV heads, tied embeddings.</summary>
+    public static GgufModelShape Gemma3Dense12B { get; } = new()
+    {
+        Architecture = "gemma3",
+        Name = "Gemma-3-12B (shape only)",
+        BlockCount = 48,
+        EmbeddingLength = 3840,
+        FeedForwardLength = 15360,
+        HeadCount = 16,
+        HeadCountKv = 8,
+        KeyLength = 256,
+        ValueLength = 256,
+        SlidingWindow = 1024,
+        ContextLength = 131072,
+        VocabularySize = 262208,
+        QkNorm = true,
+        TiedOutput = true,
+        RopeFreqBase = 1_000_000f,
+        RmsNormEpsilon = 1e-6f,
+    };
+
+    /// <summary>gpt-oss-20b: 24 layers alternating a 128-token window and full attention, 64 heads of 64, 8 KV heads, sinks, 32 experts of 2880 (MXFP4), 4 used.</summary>
+    public static GgufModelShape GptOss20B { get; } = new()
+    {
+        Architecture = "gpt-oss",
+        Name = "gpt-oss-20b (shape only)",
+        BlockCount = 24,
+        EmbeddingLength = 2880,
+        FeedForwardLength = 2880,
+        HeadCount = 64,
+        HeadCountKv = 8,
+        KeyLength = 64,
+        ValueLength = 64,
+        SlidingWindow = 128,
+        ContextLength = 131072,
+        VocabularySize = 201088,
+        ExpertCount = 32,
+        ExpertUsedCount = 4,
+        ExpertFeedForwardLength = 2880,
+        FileType = "MXFP4_MOE",
+        RopeFreqBase = 150000f,
+    };
+
+    /// <summary>Mistral-Small-3.2-24B: 40 layers, 32 heads of 128, 8 KV heads, FFN 32768; "mistral3" as today's converter writes it (older ones wrote "llama").</summary>
+    public static GgufModelShape MistralSmall32 { get; } = new()
+    {
+        Architecture = "mistral3",
+        Name = "Mistral-Small-3.2-24B (shape only)",
+        BlockCount = 40,
+        EmbeddingLength = 5120,
+        FeedForwardLength = 32768,
+        HeadCount = 32,
+        HeadCountKv = 8,
+        KeyLength = 128,
+        ValueLength = 128,
+        ContextLength = 131072,
+        VocabularySize = 131072,
+        RopeFreqBase = 1_000_000_000f,
+    };
+
+    /// <summary>
+    /// Llama-4-Scout-17B-16E: 48 layers, MoE in every layer (16 experts of 8192, 1 used, a shared expert of 8192),
+    /// 40 heads of 128, 8 KV heads, chunked attention (8192 tokens) on three layers in four.
+    /// </summary>
+    public static GgufModelShape Llama4Scout { get; } = new()
+    {
+        Architecture = "llama4",
+        Name = "Llama-4-Scout-17B-16E (shape only)",
+        BlockCount = 48,
+        EmbeddingLength = 5120,
+        FeedForwardLength = 16384,
+        HeadCount = 40,
+        HeadCountKv = 8,
+        KeyLength = 128,
+        ValueLength = 128,
+        ContextLength = 262144,
+        VocabularySize = 202048,
+        ExpertCount = 16,
+        ExpertUsedCount = 1,
+        ExpertFeedForwardLength = 8192,
+        SharedExpertFeedForwardLength = 8192,
+        RopeFreqBase = 500000f,
+        ExtraMetadata = new Dictionary<string, object>
+        {
+            ["{arch}.interleave_moe_layer_step"] = 1u,
+            ["{arch}.attention.chunk_size"] = 8192u,
+        },
+    };
+
+    /// <summary>MiniMax-M2: 62 layers, 48 heads of 128, 8 KV heads, Q/K norms over the whole projection, 256 experts of 1536, 8 used.</summary>
+    public static GgufModelShape MiniMaxM2 { get; } = new()
+    {
+        Architecture = "minimax-m2",
+        Name = "MiniMax-M2 (shape only)",
+        BlockCount = 62,
+        EmbeddingLength = 3072,
+        FeedForwardLength = 1536,
+        HeadCount = 48,
+        HeadCountKv = 8,
+        KeyLength = 128,
+        ValueLength = 128,
+        RopeDimensions = 64,
+        ContextLength = 196608,
+        VocabularySize = 200064,
+        ExpertCount = 256,
+        ExpertUsedCount = 8,
+        ExpertFeedForwardLength = 1536,
+        QkNorm = true,
+        RopeFreqBase = 5_000_000f,
+        ExtraMetadata = new Dictionary<string, object> { ["{arch}.expert_gating_func"] = 2u },
+    };
 }
