@@ -170,6 +170,14 @@ Describe 'Select-ModelForGpu on the models people run now' {
         ($model | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 4096).ContextLength | Should -Be 4096
     }
 
+    It 'fits Qwen3-Next''s full trained context on a 24 GiB card with -CpuMoe (12 attention layers of 48 hold a cache)' {
+        $fit = Find-GgufModel $ReleasedFolder -Name 'Qwen3-Next*' | Select-ModelForGpu -MemoryBytes 24GB -CpuMoe -MaxContext -HostMemoryBytes 128GB
+        $fit.Fit | Should -Be 'Partial'
+        $fit.GpuLayers | Should -Be $fit.TotalLayers
+        $fit.ContextLength | Should -Be 262144
+        $fit.LlamaCppArguments | Should -BeLike '-ngl 49 -c 262144 -fa off --cpu-moe*'
+    }
+
     It 'caches only the latent of an MLA model (DeepSeek-V3), K only' {
         $fit = Find-GgufModel $ReleasedFolder -Name 'DeepSeek-V3*' | Select-ModelForGpu -MemoryBytes 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB -ContextLength 4096
         $fit.Breakdown.KvCacheBytes | Should -Be (4096 * 61 * 576 * 2)
