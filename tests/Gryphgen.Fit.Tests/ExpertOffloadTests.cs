@@ -95,3 +95,74 @@ public sealed class ExpertOffloadTests : IDisposable
         Assert.DoesNotContain("cpu-moe", plan.LlamaCppArguments, StringComparison.Ordinal);
     }
 }
+
+/// <summary>-Together: a MoE model joins a set with its experts in host memory when that lets more in.</summary>
+public sealed class TogetherExpertOffloadTests : IDisposable
+{
+    private const long GiB = 1024L * 1024 * 1024;
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gryph-together-experts-" + Guid.NewGuid().ToString("N"));
+
+    public TogetherExpertOffloadTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private GgufModel Write(GgufModelShape shape, string name)
+    {
+        var path = Path.Combine(_folder, name + ".gguf");
+        GgufModelBuilder.Write(shape, path);
+        return new GgufModel([GgufHeaderReader.Read(path)]);
+    }
+
+    [Fact]
+    public void AMoeThatFillsTheCardAlone_SharesItWithADenseModel_KeepingOnlyTheExpertsThatDoNotFit()
+    {
+        var moe = Write(ReleasedModelShapes.Qwen35Moe35BA3B, "qwen35moe");
+        var dense = Write(GgufModelShape.DenseLlama8B, "llama8b");
+        var settings = new LlamaCppSettings { ContextLength = 8192 };
+        var target = new FitTarget { Gpus = [new GpuTarget { Name = "24 GiB", TotalBytes = 24 * GiB, FreeBytes = 24 * GiB }] };
+        Assert.Equal(FitKind.Full, FitPlanner.Plan(moe, settings, target).Fit);
+
+        var set = TogetherPlanner.Plan([moe, dense], settings, target, TogetherPreference.Parameters);
+        Assert.All(set, f => Assert.True(f.Selected));
+        var moeFit = set.Single(f => f.Model.Architecture == "qwen35moe");
+        var denseFit = set.Single(f => f.Model.Architecture == "llama");
+        Assert.Equal(FitKind.Full, denseFit.Fit);
+        Assert.Equal(FitKind.Partial, moeFit.Fit);
+        Assert.Equal(moeFit.TotalLayers, moeFit.GpuLayers);
+        Assert.InRange(moeFit.ExpertLayersOnHost, 1, 39);
+        Assert.Contains($"--n-cpu-moe {moeFit.ExpertLayersOnHost}", moeFit.LlamaCppArguments, StringComparison.Ordinal);
+        Assert.True(moeFit.EstimatedGpuBytes + denseFit.EstimatedGpuBytes <= target.BudgetOf(target.Gpus[0]));
+
+        // One block's experts fewer on the host would not fit beside the dense model.
+        var cost = new LlamaCppModelCost(moe);
+        var oneMore = cost.Estimate(settings with { ExpertLayersOnHost = moeFit.ExpertLayersOnHost - 1 }, cost.TotalLayers);
+        Assert.True(oneMore.GpuBytes + denseFit.EstimatedGpuBytes > target.BudgetOf(target.Gpus[0]));
+        Assert.Contains("--n-cpu-moe", moeFit.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WhenEverythingFitsFully_NoExpertLeavesTheGpu()
+    {
+        var moe = Write(ReleasedModelShapes.Qwen35Moe35BA3B, "qwen35moe");
+        var dense = Write(GgufModelShape.DenseLlama8B, "llama8b");
+        var target = new FitTarget { Gpus = [new GpuTarget { Name = "80 GiB", TotalBytes = 80 * GiB, FreeBytes = 80 * GiB }] };
+        var set = TogetherPlanner.Plan([moe, dense], new LlamaCppSettings { ContextLength = 8192 }, target, TogetherPreference.Parameters);
+        Assert.All(set, f => Assert.Equal(FitKind.Full, f.Fit));
+        Assert.All(set, f => Assert.Equal(0, f.ExpertLayersOnHost));
+    }
+
+    [Fact]
+    public void TwoWaysOfLoadingOneModel_AreNeverBothChosen()
+    {
+        var candidates = new[]
+        {
+            new TogetherPlanner.Candidate([10L], 5, 0, Group: 0),
+            new TogetherPlanner.Candidate([4L], 5, 0, Group: 0, ExpertsOnHost: true),
+            new TogetherPlanner.Candidate([6L], 3, 0, Group: 1),
+        };
+        // Room for all: the model loads fully, not with its experts on the host, and never both ways.
+        Assert.Equal([0, 2], TogetherPlanner.Choose(candidates, [100L]).Order().ToArray());
+        // Room for 12: only its lean way lets the other model in.
+        Assert.Equal([1, 2], TogetherPlanner.Choose(candidates, [12L]).Order().ToArray());
+    }
+}

@@ -25,21 +25,40 @@ public static class TogetherPlanner
     /// <summary>The most candidates searched exactly (2^20 subsets).</summary>
     public const int ExactLimit = 20;
 
-    /// <summary>One model of a together-set: the bytes it needs on each GPU, its value for the preference and a tie-break.</summary>
-    public sealed record Candidate(IReadOnlyList<long> DeviceBytes, double Value, double TieBreak);
+    /// <summary>
+    /// One way to load one model in a together-set: the bytes it needs on each GPU, its value for the preference
+    /// and a tie-break. <paramref name="Group"/>: candidates of one group are ways to load the same model, so a
+    /// set holds at most one of them (-1: a group of its own); <paramref name="ExpertsOnHost"/>: this way keeps
+    /// MoE experts in host memory, and a set with fewer such members is preferred at equal value.
+    /// </summary>
+    public sealed record Candidate(IReadOnlyList<long> DeviceBytes, double Value, double TieBreak, int Group = -1, bool ExpertsOnHost = false);
 
     /// <summary>Plans every model alone, then picks the best set; returns one fit per model with Selected and Reason set.</summary>
     public static IReadOnlyList<ModelFit> Plan(IReadOnlyList<GgufModel> models, LlamaCppSettings settings, FitTarget target, TogetherPreference prefer)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(target);
-        var alone = models.Select(m => FitPlanner.Plan(m, settings, target)).ToArray();
+        var costs = models.Select(m => new LlamaCppModelCost(m)).ToArray();
+        var alone = costs.Select(c => FitPlanner.Plan(c, settings, target, maxContext: false)).ToArray();
         var candidates = new List<(int Index, Candidate C)>();
         for (var i = 0; i < alone.Length; i++)
         {
             if (alone[i].Fit == FitKind.Full)
             {
-                candidates.Add((i, ToCandidate(alone[i], prefer)));
+                candidates.Add((i, ToCandidate(alone[i], prefer) with { Group = i }));
+            }
+
+            // A MoE model also joins a set with every layer on the GPU and its experts in host memory (as its
+            // --n-cpu-moe plan would), taking as little of the GPUs as it can; the experts that fit beside the rest
+            // of the set are brought back once the set is chosen.
+            if (target.OffloadExperts && !settings.ExpertsOnHost && costs[i].HasExperts)
+            {
+                var leanest = costs[i].Estimate(settings with { ExpertLayersOnHost = costs[i].OffloadableBlocks }, costs[i].TotalLayers, target.Split);
+                if (FitPlanner.Fits(leanest, target))
+                {
+                    var c = ToCandidate(alone[i], prefer);
+                    candidates.Add((i, c with { DeviceBytes = leanest.Devices.Select(d => d.TotalBytes).ToArray(), Group = i, ExpertsOnHost = true }));
+                }
             }
         }
 
@@ -47,12 +66,44 @@ public static class TogetherPlanner
         var chosen = Choose(candidates.Select(c => c.C).ToArray(), budgets);
         var chosenIndex = new HashSet<int>(chosen.Select(k => candidates[k].Index));
         var used = new long[budgets.Length];
-        foreach (var i in chosenIndex)
+        foreach (var k in chosen.Where(k => !candidates[k].C.ExpertsOnHost))
         {
-            var c = candidates.First(x => x.Index == i).C;
             for (var d = 0; d < used.Length; d++)
             {
-                used[d] += c.DeviceBytes[d];
+                used[d] += candidates[k].C.DeviceBytes[d];
+            }
+        }
+
+        // Members loading with experts on the host get back the experts that fit in what the rest leaves them.
+        var lean = new Dictionary<int, ModelFit>();
+        var leanMembers = chosen.Where(k => candidates[k].C.ExpertsOnHost).Select(k => candidates[k].Index).ToArray();
+        for (var m = 0; m < leanMembers.Length; m++)
+        {
+            var i = leanMembers[m];
+            var reservedForLater = new long[budgets.Length];
+            foreach (var later in leanMembers.Skip(m + 1))
+            {
+                var k = chosen.First(c => candidates[c].Index == later && candidates[c].C.ExpertsOnHost);
+                for (var d = 0; d < reservedForLater.Length; d++)
+                {
+                    reservedForLater[d] += candidates[k].C.DeviceBytes[d];
+                }
+            }
+
+            var rest = target with
+            {
+                Gpus = target.Gpus.Select((g, d) => g with { FreeBytes = g.FreeBytes - used[d] - reservedForLater[d] }).ToArray(),
+                UsablePercent = null,
+                HeadroomBytes = target.UsablePercent is null ? target.HeadroomBytes : 0,
+            };
+            var (placed, _) = FitPlanner.PlaceExperts(costs[i], settings, rest);
+            // Planned by layers only: with these experts on the host every layer fits the whole target.
+            var plan = FitPlanner.Plan(costs[i], placed, target with { OffloadExperts = false }, maxContext: false);
+            var estimate = plan.Estimate;
+            lean[i] = plan;
+            for (var d = 0; d < used.Length; d++)
+            {
+                used[d] += estimate.Devices[d].TotalBytes;
             }
         }
 
@@ -61,7 +112,7 @@ public static class TogetherPlanner
         var result = new List<ModelFit>();
         for (var i = 0; i < alone.Length; i++)
         {
-            var fit = alone[i];
+            var fit = lean.TryGetValue(i, out var offloaded) ? offloaded : alone[i];
             var freeAfter = target.Gpus.Sum(g => g.FreeBytes) - used.Sum();
             if (chosenIndex.Contains(i))
             {
@@ -69,18 +120,23 @@ public static class TogetherPlanner
                 var reason = others.Length == 0
                     ? $"Chosen alone: no other model fits beside it on {target.Name} at its context."
                     : $"Chosen to load together with {string.Join(", ", others)} on {target.Name}; {Bytes.Format(left.Sum())} of the budget stays free.";
+                if (offloaded is not null)
+                {
+                    reason += $" It runs every layer on the GPU with the experts of its first {offloaded.ExpertLayersOnHost} of {costs[i].OffloadableBlocks} blocks in host memory (--n-cpu-moe).";
+                }
+
                 result.Add(fit with { Selected = true, Reason = reason, FreeAfterBytes = freeAfter });
             }
             else
             {
                 string reason;
-                if (fit.Fit != FitKind.Full)
+                if (fit.Fit != FitKind.Full && !candidates.Any(x => x.Index == i))
                 {
                     reason = $"Left out: it does not fit fully on {target.Name} even alone ({fit.Fit}, {fit.GpuLayers} of {fit.TotalLayers} layers).";
                 }
                 else
                 {
-                    var need = candidates.First(x => x.Index == i).C.DeviceBytes.Sum();
+                    var need = candidates.Where(x => x.Index == i).Min(x => x.C.DeviceBytes.Sum());
                     reason = $"Left out: it needs {Bytes.Format(need)} but only {Bytes.Format(left.Sum())} stays free beside the chosen set ({string.Join(", ", names)}), which {Describe(prefer)}.";
                 }
 
@@ -106,13 +162,16 @@ public static class TogetherPlanner
         }
 
         var best = 0;
-        (double V, double T, long B) bestScore = (0, 0, 0);
+        (double V, int L, double T, long B) bestScore = (0, 0, 0, 0);
         var sums = new long[budgets.Count];
+        var groups = new HashSet<int>();
         for (var mask = 1; mask < 1 << n; mask++)
         {
             Array.Clear(sums);
+            groups.Clear();
             double v = 0, t = 0;
             long bytes = 0;
+            var lean = 0;
             var ok = true;
             for (var i = 0; i < n && ok; i++)
             {
@@ -121,8 +180,11 @@ public static class TogetherPlanner
                     continue;
                 }
 
+                // Two ways of loading the same model are never both in a set.
+                ok &= candidates[i].Group < 0 || groups.Add(candidates[i].Group);
                 v += candidates[i].Value;
                 t += candidates[i].TieBreak;
+                lean += candidates[i].ExpertsOnHost ? 1 : 0;
                 for (var d = 0; d < sums.Length; d++)
                 {
                     sums[d] += candidates[i].DeviceBytes[d];
@@ -131,28 +193,35 @@ public static class TogetherPlanner
                 }
             }
 
-            if (ok && Better((v, t, bytes), bestScore, best == 0))
+            if (ok && Better((v, lean, t, bytes), bestScore, best == 0))
             {
                 best = mask;
-                bestScore = (v, t, bytes);
+                bestScore = (v, lean, t, bytes);
             }
         }
 
         return Enumerable.Range(0, n).Where(i => (best & (1 << i)) != 0).ToArray();
     }
 
-    private static bool Better((double V, double T, long B) a, (double V, double T, long B) b, bool bIsEmpty) =>
-        bIsEmpty || a.V > b.V || (a.V == b.V && (a.T > b.T || (a.T == b.T && a.B < b.B)));
+    /// <summary>Higher value first; at equal value fewer members with experts in host memory (they run slower), then the tie-break, then fewer bytes.</summary>
+    private static bool Better((double V, int L, double T, long B) a, (double V, int L, double T, long B) b, bool bIsEmpty) =>
+        bIsEmpty || a.V > b.V || (a.V == b.V && (a.L < b.L || (a.L == b.L && (a.T > b.T || (a.T == b.T && a.B < b.B)))));
 
     private static int[] Greedy(IReadOnlyList<Candidate> candidates, IReadOnlyList<long> budgets)
     {
         var sums = new long[budgets.Count];
         var chosen = new List<int>();
+        var groups = new HashSet<int>();
         foreach (var i in Enumerable.Range(0, candidates.Count).OrderByDescending(i => candidates[i].Value / Math.Max(1, candidates[i].DeviceBytes.Sum())))
         {
             var c = candidates[i];
-            if (Enumerable.Range(0, sums.Length).All(d => sums[d] + c.DeviceBytes[d] <= budgets[d]))
+            if ((c.Group < 0 || !groups.Contains(c.Group)) && Enumerable.Range(0, sums.Length).All(d => sums[d] + c.DeviceBytes[d] <= budgets[d]))
             {
+                if (c.Group >= 0)
+                {
+                    groups.Add(c.Group);
+                }
+
                 for (var d = 0; d < sums.Length; d++)
                 {
                     sums[d] += c.DeviceBytes[d];
