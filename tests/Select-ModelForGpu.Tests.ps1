@@ -178,6 +178,19 @@ Describe 'Select-ModelForGpu on the models people run now' {
         $fit.LlamaCppArguments | Should -BeLike '-ngl 49 -c 262144 -fa off --cpu-moe*'
     }
 
+    It 'counts a draft model for speculative decoding on the first GPU with -DraftModel' {
+        $draft = Join-Path $ReleasedFolder 'draft.gguf.part'
+        [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.ReleasedModelShapes]::Qwen3Dense06B, $draft)
+        $model = Find-GgufModel $ReleasedFolder -Name 'Qwen3.5-27B*'
+        $plain = $model | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 32768
+        $speculative = $model | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 32768 -DraftModel $draft
+        $speculative.EstimatedGpuBytes | Should -BeGreaterThan ($plain.EstimatedGpuBytes + 500MB)
+        $speculative.LlamaCppArguments | Should -BeLike "* -md `"$draft`" -ngld 99"
+        $speculative.Reason | Should -BeLike "*draft model 'Qwen3-0.6B (shape only)' on the first GPU*"
+        { $model | Select-ModelForGpu -MemoryBytes 24GB -DraftModel (Join-Path $ReleasedFolder 'missing.gguf') } |
+            Should -Throw -ErrorId 'DraftModelUnreadable,Gryphgen.PowerShell.Commands.SelectModelForGpuCommand'
+    }
+
     It 'caches only the latent of an MLA model (DeepSeek-V3), K only' {
         $fit = Find-GgufModel $ReleasedFolder -Name 'DeepSeek-V3*' | Select-ModelForGpu -MemoryBytes 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB -ContextLength 4096
         $fit.Breakdown.KvCacheBytes | Should -Be (4096 * 61 * 576 * 2)

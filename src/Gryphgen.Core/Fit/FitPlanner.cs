@@ -141,7 +141,7 @@ public static class FitPlanner
             },
             Devices = devices,
             FreeAfterBytes = freeAfter,
-            LlamaCppArguments = Arguments(run, layers, target),
+            LlamaCppArguments = Arguments(run, layers, target) + (cost.Draft is { } draft ? $" -md \"{draft.Model.Path}\" -ngld 99" : ""),
             // Ollama cannot keep experts apart from their layer, so it gets the plan by whole layers.
             OllamaOptions = new Dictionary<string, int>(StringComparer.Ordinal) { ["num_gpu"] = expertLayers > 0 && !settings.ExpertsOnHost ? layersWithoutExpertOffload : layers, ["num_ctx"] = context },
             Reason = Reason(fit, cost, run, target, estimate, layers, largest, requested > capped ? trained : null, expertLayers) + contextChoice,
@@ -328,6 +328,12 @@ public static class FitPlanner
             _ => $"Needs {Bytes.Format(estimate.HostBytes)} of host memory beside the GPU but only {Bytes.Format(target.HostAvailableBytes ?? 0)} is available; pick a smaller model or quantisation.",
         };
         reason = cappedAt is { } c ? reason + $" The context is capped at the trained {c} tokens." : reason;
+        if (cost.Draft is { } draft)
+        {
+            var onGpu = draft.Estimate(run with { ExpertsOnHost = false, ExpertLayersOnHost = 0 }, draft.TotalLayers).Devices[0];
+            reason += $" That counts the draft model '{draft.Model.Name}' on the first GPU: {Bytes.Format(onGpu.WeightsBytes + onGpu.KvCacheBytes + onGpu.ComputeBytes)} for its weights, cache and compute buffer.";
+        }
+
         return cost.Shape.Caveat is { } caveat ? reason + $" Approximate: {caveat}." : reason;
     }
 }

@@ -99,15 +99,23 @@ public sealed record LlamaCppMemoryEstimate
 public sealed class LlamaCppModelCost
 {
     /// <summary>Reads shape and weights of a model.</summary>
-    public LlamaCppModelCost(GgufModel model)
+    public LlamaCppModelCost(GgufModel model, GgufModel? draft = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
+        Draft = draft is null ? null : new LlamaCppModelCost(draft);
         Shape = LlamaCppModelShape.From(model);
         Weights = WeightsEstimate.From(model.GetTensors(), Shape.LayerCount, Shape.NextNLayerCount);
     }
 
     public GgufModel Model { get; }
+
+    /// <summary>
+    /// A draft model for speculative decoding (llama-server's <c>-md</c>), loaded beside the model by the same
+    /// process: all its layers on the first GPU (<c>-ngld 99</c>), its own KV cache at the model's context and its
+    /// own compute buffer; null without one.
+    /// </summary>
+    public LlamaCppModelCost? Draft { get; }
 
     public LlamaCppModelShape Shape { get; }
 
@@ -205,6 +213,24 @@ public sealed class LlamaCppModelCost
         var hostCompute = gpuLayers == 0 ? compute.DeviceBytes(true)
             : outputDevice < 0 ? compute.OutputStageBytes
             : 2 * ub * 4 * Shape.EmbeddingLength;
+        long outputBytes = compute.OutputBufferBytes;
+        if (Draft is not null)
+        {
+            // The draft runs entirely on the first GPU, in the same process (no second device overhead).
+            var draft = Draft.Estimate(settings with { ExpertsOnHost = false, ExpertLayersOnHost = 0 }, Draft.TotalLayers);
+            var onGpu = draft.Devices[0];
+            devices[0] = devices[0] with
+            {
+                WeightsBytes = devices[0].WeightsBytes + onGpu.WeightsBytes,
+                KvCacheBytes = devices[0].KvCacheBytes + onGpu.KvCacheBytes,
+                ComputeBytes = devices[0].ComputeBytes + onGpu.ComputeBytes,
+                OverheadBytes = settings.DeviceOverheadBytes,
+            };
+            hostWeights += draft.HostWeightsBytes;
+            hostCompute += draft.HostComputeBytes;
+            outputBytes += draft.OutputBytes;
+        }
+
         return new LlamaCppMemoryEstimate
         {
             Settings = settings,
@@ -215,7 +241,7 @@ public sealed class LlamaCppModelCost
             HostWeightsBytes = hostWeights,
             HostKvCacheBytes = hostKv,
             HostComputeBytes = hostCompute,
-            OutputBytes = compute.OutputBufferBytes,
+            OutputBytes = outputBytes,
         };
     }
 }

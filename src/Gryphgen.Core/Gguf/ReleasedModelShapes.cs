@@ -402,4 +402,25 @@ public static class ReleasedModelShapes
         RopeFreqBase = 5_000_000f,
         ExtraMetadata = new Dictionary<string, object> { ["{arch}.expert_gating_func"] = 2u },
     };
+
+    /// <summary>Qwen3-0.6B, a common draft model for speculative decoding: 28 layers, 16 heads of 128, 8 KV heads, tied embeddings.</summary>
+    public static GgufModelShape Qwen3Dense06B { get; } = new()
+    {
+        Architecture = "qwen3",
+        Name = "Qwen3-0.6B (shape only)",
+        BlockCount = 28,
+        EmbeddingLength = 1024,
+        FeedForwardLength = 3072,
+        HeadCount = 16,
+        HeadCountKv = 8,
+        KeyLength = 128,
+        ValueLength = 128,
+        ContextLength = 40960,
+        VocabularySize = 151936,
+        QkNorm = true,
+        TiedOutput = true,
+        FileType = "Q8_0",
+        RopeFreqBase = 1_000_000f,
+        RmsNormEpsilon = 1e-6f,
+    };
 }

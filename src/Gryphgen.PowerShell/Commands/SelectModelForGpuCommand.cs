@@ -89,6 +89,10 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
     public SwitchParameter NoExpertOffload { get; set; }
 
     [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DraftModel { get; set; }
+
+    [Parameter]
     public SwitchParameter Together { get; set; }
 
     [Parameter]
@@ -122,6 +126,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             return;
         }
 
+        var draft = DraftModel is null ? null : ReadDraft(DraftModel);
         var gpus = ResolveTargets();
 
         // On unified memory (Apple silicon) the host keeps what the GPU may not wire, not this machine's MemAvailable.
@@ -177,7 +182,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             // A corrupt or impossible shape is this model's error only; the rest of the pipeline is still planned.
             try
             {
-                var shape = new LlamaCppModelCost(model).Shape;
+                var shape = new LlamaCppModelCost(model, draft).Shape;
                 if (shape.Caveat is { } caveat)
                 {
                     WriteWarning($"'{model.Name}': {caveat}.");
@@ -194,6 +199,11 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
 
         if (Together)
         {
+            if (draft is not null)
+            {
+                WriteWarning("-DraftModel is not counted with -Together: each model of a set would need its own draft.");
+            }
+
             WriteObject(TogetherPlanner.Plan(usable, settings, target, Prefer), enumerateCollection: true);
             return;
         }
@@ -202,11 +212,28 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
         foreach (var model in usable)
         {
             CancellationToken.ThrowIfCancellationRequested();
-            fits.Add(FitPlanner.Plan(new LlamaCppModelCost(model), settings, target, MaxContext, fitContext: !MyInvocation.BoundParameters.ContainsKey(nameof(ContextLength))));
+            fits.Add(FitPlanner.Plan(new LlamaCppModelCost(model, draft), settings, target, MaxContext, fitContext: !MyInvocation.BoundParameters.ContainsKey(nameof(ContextLength))));
         }
 
         WriteObject(fits.OrderBy(f => f.Fit).ThenByDescending(f => (double)f.GpuLayers / f.TotalLayers)
             .ThenByDescending(f => f.Model.ParameterCount).ThenBy(f => f.Model.Name, StringComparer.OrdinalIgnoreCase), enumerateCollection: true);
+    }
+
+    /// <summary>The draft model for speculative decoding; one that cannot be read or estimated ends the call, since every plan would count it.</summary>
+    private GgufModel ReadDraft(string path)
+    {
+        var resolved = GetUnresolvedProviderPathFromPSPath(path);
+        try
+        {
+            var draft = new GgufModel([GgufHeaderReader.Read(resolved)]);
+            _ = new LlamaCppModelCost(draft);
+            return draft;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GgufFormatException or GryphgenException)
+        {
+            throw Terminate(new GryphgenException("DraftModelUnreadable", GryphgenErrorKind.InvalidData,
+                $"The draft model '{resolved}' cannot be planned: {ex.Message}", resolved, ex));
+        }
     }
 
     private GpuTarget[] ResolveTargets()
