@@ -43,10 +43,10 @@ public static class GgufHeaderReader
         return Read(source, () => source);
     }
 
-    /// <summary>True when the file starts with the GGUF magic. Reads 4 bytes.</summary>
+    /// <summary>True when the file starts with the GGUF magic. Reads 4 bytes; a FIFO or device is refused, never opened.</summary>
     public static bool HasMagic(string path)
     {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var handle = RegularFile.OpenForReading(path);
         Span<byte> head = stackalloc byte[4];
         return RandomAccess.Read(handle, head, 0) == 4 && head.SequenceEqual(Magic);
     }

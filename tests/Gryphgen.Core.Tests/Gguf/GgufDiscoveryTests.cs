@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gryphgen.Core.Gguf;
 using Gryphgen.Core.Gguf.Discovery;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Tests.Gguf;
 
@@ -227,6 +228,88 @@ public sealed class GgufDiscoveryTests : IDisposable
 
         Assert.Single(models);
         Assert.Equal("GgufNotGguf", Assert.Single(errors).ErrorId);
+    }
+
+    [SkippableFact]
+    public async Task Find_FifoHoldingGgufBytes_IsOneErrorAndTheScanGoesOn()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs opened through libc");
+        var dir = Home("models");
+        Write(Path.Combine(dir, "b-model.gguf"), SmallModel("After"));
+        Write(Path.Combine(dir, "0-model.gguf"), SmallModel("Before"));
+        var fifo = Path.Combine(dir, "a-pipe.gguf");
+        using var writer = FifoHoldingGgufMagic(fifo);
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(["Before", "After"], models.Select(m => m.Name));
+        var error = Assert.Single(errors);
+        Assert.Equal(fifo, error.Path);
+        Assert.Equal("GgufNotGguf", error.ErrorId);
+        Assert.Contains("FIFO", error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task ReadHeader_FifoWithoutWriter_FailsAtOnceInsteadOfBlockingInOpen()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs");
+        var fifo = Home("lonely.gguf");
+        Assert.Equal(0, LibC.MkFifo(fifo, Convert.ToUInt32("600", 8)));
+
+        var read = Task.Run(() => GgufHeaderReader.Read(fifo));
+        var ex = await Assert.ThrowsAsync<GgufFormatException>(() => read.WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(GgufFormatError.NotGguf, ex.Error);
+        Assert.Contains("FIFO", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Find_LinkToAFifo_IsRefusedWithoutOpeningIt()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs");
+        var dir = Home("models");
+        Write(Path.Combine(dir, "model.gguf"), SmallModel());
+        var fifo = Home("elsewhere", "pipe");
+        Directory.CreateDirectory(Path.GetDirectoryName(fifo)!);
+        using var writer = FifoHoldingGgufMagic(fifo);
+        File.CreateSymbolicLink(Path.Combine(dir, "planted.gguf"), fifo);
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Single(models);
+        Assert.Equal("GgufNotGguf", Assert.Single(errors).ErrorId);
+        Assert.Equal(4, writer.Unread()); // the magic is still in the pipe: nobody opened it to read
+    }
+
+    /// <summary>A FIFO held open for reading and writing (so opening it never blocks) with "GGUF" waiting in it.</summary>
+    private static HeldFifo FifoHoldingGgufMagic(string path)
+    {
+        Assert.Equal(0, LibC.MkFifo(path, Convert.ToUInt32("600", 8)));
+        var fd = LibC.Open(path, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+        Assert.True(fd >= 0);
+        var held = new HeldFifo(fd);
+        held.Write("GGUF"u8);
+        return held;
+    }
+
+    private sealed class HeldFifo(int fd) : IDisposable
+    {
+        public unsafe void Write(ReadOnlySpan<byte> bytes)
+        {
+            fixed (byte* p = bytes)
+            {
+                Assert.Equal(bytes.Length, (int)LibC.Write(fd, p, (nuint)bytes.Length));
+            }
+        }
+
+        public unsafe int Unread()
+        {
+            int n;
+            Assert.Equal(0, LibC.Ioctl(fd, LibC.FIONREAD, &n));
+            return n;
+        }
+
+        public void Dispose() => _ = LibC.Close(fd);
     }
 
     [SkippableFact]
