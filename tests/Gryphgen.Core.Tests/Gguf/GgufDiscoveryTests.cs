@@ -312,6 +312,96 @@ public sealed class GgufDiscoveryTests : IDisposable
         public void Dispose() => _ = LibC.Close(fd);
     }
 
+    [Fact]
+    public void Find_PerLayerArrayOfMoreElementsThanAnArrayHolds_IsAnErrorForThatFileOnly()
+    {
+        var dir = Home("models");
+        Write(Path.Combine(dir, "good.gguf"), SmallModel("Good"));
+        var huge = new HostileGguf()
+            .String("general.architecture", "llama")
+            .UInt32("llama.block_count", 2)
+            .ArrayClaiming("llama.attention.head_count_kv", GgufValueType.UInt8, (1UL << 31) + 5)
+            .WriteSparse(Path.Combine(dir, "huge-array.gguf"), (1L << 31) + 5);
+
+        var (models, errors) = Scan(dir);
+
+        Assert.Equal(["Good"], models.Select(m => m.Name));
+        var error = Assert.Single(errors);
+        Assert.Equal(huge, error.Path);
+        Assert.Equal("GgufInvalidFormat", error.ErrorId);
+        Assert.Contains($"llama.attention.head_count_kv has {(1L << 31) + 5} per-layer values, more than the {GgufModel.MaxPerLayerValues}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToArray_DeferredArrayLongerThanDotNetHolds_IsGgufFormatException()
+    {
+        var path = new HostileGguf()
+            .String("general.architecture", "llama")
+            .ArrayClaiming("test.bytes", GgufValueType.UInt8, (1UL << 31) + 5)
+            .WriteSparse(Home("huge-bytes.gguf"), (1L << 31) + 5);
+        var array = GgufHeaderReader.Read(path).Metadata.GetArray("test.bytes")!;
+
+        Assert.Equal((1L << 31) + 5, array.Count);
+        var ex = Assert.Throws<GgufFormatException>(() => array.ToArray());
+        Assert.Contains("longer than the", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Find_SplitShardsWhoseParameterCountsOverflowOnlyTogether_IsAnErrorForThatModelOnly()
+    {
+        var dir = Home("models");
+        Write(Path.Combine(dir, "good.gguf"), SmallModel("Good"));
+        foreach (var shard in new[] { 1, 2 })
+        {
+            // 3 * 2^61 elements each fit in 64 bits; two of them do not. Type 9999 is unknown, so no data is promised.
+            new HostileGguf()
+                .String("general.architecture", "llama")
+                .Tensor($"blk.{shard}.weight", 9999, 0, 3UL << 61)
+                .WriteSparse(Path.Combine(dir, $"liar-0000{shard}-of-00002.gguf"), 64); // room for the aligned data section
+        }
+
+        var (models, errors) = Scan(dir);
+
+        Assert.Equal(["Good"], models.Select(m => m.Name));
+        var error = Assert.Single(errors);
+        Assert.Equal(Path.Combine(dir, "liar-00001-of-00002.gguf"), error.Path);
+        Assert.Equal("GgufInvalidFormat", error.ErrorId);
+        Assert.Contains("parameter counts of its 2 shards add up to", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Find_LoneFirstShardOf99999_SaysHowManyAreMissingAndListsAFew()
+    {
+        var dir = Home("models");
+        Write(Path.Combine(dir, "x-00001-of-99999.gguf"), SmallModel());
+
+        var error = Assert.Single(Scan(dir).Errors);
+
+        Assert.Equal("GgufShardMissing", error.ErrorId);
+        Assert.Equal(Path.Combine(dir, "x-00002-of-99999.gguf"), error.Path);
+        Assert.StartsWith("Split model 'x' has 99999 shards but 99998 are missing: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(dir, "x-00006-of-99999.gguf") + " and 99993 more.", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("x-00007-of-99999", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Message.Length < 1000, $"a {error.Message.Length}-character message");
+    }
+
+    [Fact]
+    public void ReadHeader_StringClaiming100MB_IsRefusedWithoutAllocatingIt()
+    {
+        var path = new HostileGguf()
+            .String("general.architecture", "llama")
+            .StringClaiming("tokenizer.chat_template", 100_000_000)
+            .WriteSparse(Home("long-string.gguf"), 100_000_000);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<GgufFormatException>(() => GgufHeaderReader.Read(path));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(GgufFormatError.InvalidFormat, ex.Error);
+        Assert.Contains($"a string value is 100000000 bytes long, more than the {16 * 1024 * 1024} allowed", ex.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 4 << 20, $"allocated {allocated} bytes");
+    }
+
     [SkippableFact]
     public void Find_UnreadableDirectory_IsDirectoryAccessDenied()
     {
