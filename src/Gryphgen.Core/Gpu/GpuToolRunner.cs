@@ -5,10 +5,18 @@ namespace Gryphgen.Core.Gpu;
 
 /// <summary>
 /// Runs a GPU tool directly (no shell: arguments go through <see cref="ProcessStartInfo.ArgumentList"/>),
-/// with a timeout, killing it if it hangs (nvidia-smi can, on a GPU that fell off the bus).
+/// with a timeout, killing it if it hangs (nvidia-smi can, on a GPU that fell off the bus). What is read from
+/// the tool is bounded: at most <see cref="MaxOutputBytes"/> of each stream, and once the tool has exited a
+/// background child still holding its output cannot keep the call waiting.
 /// </summary>
 internal sealed class GpuToolRunner : IGpuToolRunner
 {
+    /// <summary>The most read from a tool's stdout or stderr: nvidia-smi -q -x on eight GPUs with MIG is under 1 MiB.</summary>
+    public const int MaxOutputBytes = 4 * 1024 * 1024;
+
+    /// <summary>How long output may keep coming after the tool exited: its own writes are in the pipe by then.</summary>
+    private static readonly TimeSpan DrainAfterExit = TimeSpan.FromSeconds(1);
+
     public static GpuToolRunner Instance { get; } = new();
 
     public string? Find(string name)
@@ -61,13 +69,43 @@ internal sealed class GpuToolRunner : IGpuToolRunner
             throw new GpuToolException($"{name} could not be started: {ex.Message}", ex);
         }
 
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+        var stdout = new ToolOutput(process.StandardOutput.BaseStream, MaxOutputBytes);
+        var stderr = new ToolOutput(process.StandardError.BaseStream, MaxOutputBytes);
+        var readingOut = stdout.ReadAsync(stopReading.Token);
+        var readingErr = stderr.ReadAsync(stopReading.Token);
+        var reading = Task.WhenAll(readingOut, readingErr);
         try
         {
-            process.WaitForExitAsync(deadline.Token).GetAwaiter().GetResult();
+            var exited = process.WaitForExitAsync(deadline.Token);
+            var pending = new List<Task> { exited, readingOut, readingErr };
+            while (true)
+            {
+                var done = Task.WhenAny(pending).GetAwaiter().GetResult();
+                deadline.Token.ThrowIfCancellationRequested();
+                if (stdout.Overflowed || stderr.Overflowed)
+                {
+                    // Stop it now: a tool printing without end would otherwise block on its full pipe until the timeout.
+                    Kill(process);
+                    break;
+                }
+
+                if (done == exited)
+                {
+                    break;
+                }
+
+                pending.Remove(done);
+            }
+
+            if (!reading.IsCompleted && !stdout.Overflowed && !stderr.Overflowed)
+            {
+                // The tool is gone but something (a child it left running) may still hold its output open.
+                Task.WhenAny(reading, Task.Delay(DrainAfterExit, deadline.Token)).GetAwaiter().GetResult();
+                deadline.Token.ThrowIfCancellationRequested();
+            }
         }
         catch (OperationCanceledException)
         {
@@ -75,19 +113,40 @@ internal sealed class GpuToolRunner : IGpuToolRunner
             cancellationToken.ThrowIfCancellationRequested();
             throw new GpuToolException(string.Create(CultureInfo.InvariantCulture, $"{name} did not answer within {timeout.TotalSeconds:0.#} s."));
         }
+        finally
+        {
+            stopReading.Cancel();
+            WaitQuietly(reading);
+        }
 
-        var output = stdout.GetAwaiter().GetResult();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (stdout.Overflowed || stderr.Overflowed)
+        {
+            throw new GpuToolException($"{name} wrote more than {MaxOutputBytes / (1024 * 1024)} MiB to {(stdout.Overflowed ? "standard output" : "standard error")}, more than any GPU query answers; it was stopped.");
+        }
+
+        var output = stdout.Text;
         if (process.ExitCode != 0)
         {
-            var message = FirstLine(stderr.GetAwaiter().GetResult()) ?? FirstLine(output) ?? "no message";
+            var message = ToolOutput.FirstLine(stderr.Text) ?? ToolOutput.FirstLine(output) ?? "no message";
             throw new GpuToolException(string.Create(CultureInfo.InvariantCulture, $"{name} exited with code {process.ExitCode}: {message}"));
         }
 
         return output;
     }
 
-    private static string? FirstLine(string text) =>
-        text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0);
+    /// <summary>Lets the readers see their cancellation; a read that ignores it is abandoned, not waited for.</summary>
+    private static void WaitQuietly(Task reading)
+    {
+        try
+        {
+            reading.Wait(TimeSpan.FromMilliseconds(50));
+        }
+        catch (AggregateException)
+        {
+            // Cancelled reads: what they had read is kept.
+        }
+    }
 
     private static void Kill(Process process)
     {
