@@ -59,16 +59,42 @@ internal sealed class GpuToolRunner : IGpuToolRunner
         }
 
         var name = Path.GetFileName(path);
-        using var process = new Process { StartInfo = start };
+        var process = new Process { StartInfo = start };
         try
         {
             process.Start();
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
+            process.Dispose();
             throw new GpuToolException($"{name} could not be started: {ex.Message}", ex);
         }
 
+        try
+        {
+            return Collect(process, name, timeout, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C returns at once: finding the tool's children to kill them reads every process's status, which
+            // can take longer than a user should wait, so that happens after the call has returned.
+            _ = Task.Run(() =>
+            {
+                Kill(process);
+                process.Dispose();
+            }, CancellationToken.None);
+            throw;
+        }
+        catch
+        {
+            Kill(process);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private static string Collect(Process process, string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
@@ -84,12 +110,16 @@ internal sealed class GpuToolRunner : IGpuToolRunner
             while (true)
             {
                 var done = Task.WhenAny(pending).GetAwaiter().GetResult();
-                deadline.Token.ThrowIfCancellationRequested();
+                cancellationToken.ThrowIfCancellationRequested();
+                if (deadline.IsCancellationRequested)
+                {
+                    throw new GpuToolException(string.Create(CultureInfo.InvariantCulture, $"{name} did not answer within {timeout.TotalSeconds:0.#} s."));
+                }
+
                 if (stdout.Overflowed || stderr.Overflowed)
                 {
-                    // Stop it now: a tool printing without end would otherwise block on its full pipe until the timeout.
-                    Kill(process);
-                    break;
+                    // A tool printing without end would otherwise block on its full pipe until the timeout.
+                    throw TooMuchOutput(name, stdout.Overflowed);
                 }
 
                 if (done == exited)
@@ -100,29 +130,25 @@ internal sealed class GpuToolRunner : IGpuToolRunner
                 pending.Remove(done);
             }
 
-            if (!reading.IsCompleted && !stdout.Overflowed && !stderr.Overflowed)
+            if (!reading.IsCompleted)
             {
                 // The tool is gone but something (a child it left running) may still hold its output open.
                 Task.WhenAny(reading, Task.Delay(DrainAfterExit, deadline.Token)).GetAwaiter().GetResult();
-                deadline.Token.ThrowIfCancellationRequested();
+                cancellationToken.ThrowIfCancellationRequested();
             }
-        }
-        catch (OperationCanceledException)
-        {
-            Kill(process);
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new GpuToolException(string.Create(CultureInfo.InvariantCulture, $"{name} did not answer within {timeout.TotalSeconds:0.#} s."));
         }
         finally
         {
             stopReading.Cancel();
-            WaitQuietly(reading);
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                WaitQuietly(reading);
+            }
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
         if (stdout.Overflowed || stderr.Overflowed)
         {
-            throw new GpuToolException($"{name} wrote more than {MaxOutputBytes / (1024 * 1024)} MiB to {(stdout.Overflowed ? "standard output" : "standard error")}, more than any GPU query answers; it was stopped.");
+            throw TooMuchOutput(name, stdout.Overflowed);
         }
 
         var output = stdout.Text;
@@ -132,8 +158,12 @@ internal sealed class GpuToolRunner : IGpuToolRunner
             throw new GpuToolException(string.Create(CultureInfo.InvariantCulture, $"{name} exited with code {process.ExitCode}: {message}"));
         }
 
+        process.Dispose();
         return output;
     }
+
+    private static GpuToolException TooMuchOutput(string name, bool onStdout)
+        => new($"{name} wrote more than {MaxOutputBytes / (1024 * 1024)} MiB to {(onStdout ? "standard output" : "standard error")}, more than any GPU query answers; it was stopped.");
 
     /// <summary>Lets the readers see their cancellation; a read that ignores it is abandoned, not waited for.</summary>
     private static void WaitQuietly(Task reading)

@@ -73,15 +73,17 @@ public sealed class GpuToolRunnerTests : IDisposable
         Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs");
         var started = Path.Combine(_dir.Path, "started");
         Assert.Equal(0, Gryphgen.Core.Native.LibC.MkFifo(started, Convert.ToUInt32("600", 8)));
-        var tool = Tool("nvidia-smi", "echo started > \"$1\"\nexec sleep 1000");
+        var tool = Tool("nvidia-smi", "echo $$ > \"$1\"\nexec sleep 1000");
         using var cancel = new CancellationTokenSource();
 
         var run = Task.Run(() => GpuToolRunner.Instance.Run(tool, [started], Timeout, cancel.Token));
-        Assert.Equal("started", (await File.ReadAllTextAsync(started).WaitAsync(TimeSpan.FromSeconds(20))).Trim());
+        var pid = int.Parse(await File.ReadAllTextAsync(started).WaitAsync(TimeSpan.FromSeconds(20)), System.Globalization.CultureInfo.InvariantCulture);
+        using var hung = Process.GetProcessById(pid);
         var clock = Stopwatch.StartNew();
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TimeSpan.FromSeconds(20)));
 
         Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(100), $"took {clock.Elapsed.TotalMilliseconds:0} ms");
+        await hung.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)); // killed after the call returned, not left behind
     }
 }
