@@ -108,11 +108,13 @@ public static class GgufHeaderReader
             alignment = a;
         }
 
-        var tensors = new GgufTensorInfo[tensorCount];
+        // Grown as entries are read, not sized by the count: a sparse file can back a count of billions with a hole
+        // that fails on its first entry.
+        var tensors = new List<GgufTensorInfo>((int)Math.Min(tensorCount, 4096));
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < tensorCount; i++)
         {
-            tensors[i] = ReadTensorInfo(reader, alignment, names);
+            tensors.Add(ReadTensorInfo(reader, alignment, names));
         }
 
         var dataOffset = tensorCount == 0 ? reader.Position : AlignUp(reader.Position, alignment);

@@ -81,7 +81,7 @@ internal static class GgufMetadataReader
 
         var elementType = ReadType(reader, "an array's element type");
         var count = reader.ReadCheckedCount(MinElementSize(reader, elementType), "an array's length");
-        if (count <= eagerLimit)
+        if (count <= eagerLimit && reader.TryLoad(count))
         {
             return GgufArray.Loaded(elementType, ReadArrayValues(reader, elementType, count, depth + 1, open, eagerLimit));
         }
@@ -100,6 +100,7 @@ internal static class GgufMetadataReader
             throw reader.Error(GgufFormatError.InvalidFormat, $"an array of {count} elements is longer than the {Array.MaxLength} that can be loaded at once");
         }
 
+        reader.Walk(count, "an array's elements");
         var n = (int)count;
         switch (type)
         {
@@ -145,6 +146,7 @@ internal static class GgufMetadataReader
                     throw reader.Error(GgufFormatError.InvalidFormat, $"arrays are nested more than {MaxArrayDepth} deep");
                 }
 
+                reader.Walk(count, "an array of arrays");
                 for (long i = 0; i < count; i++)
                 {
                     var inner = ReadType(reader, "an array's element type");
