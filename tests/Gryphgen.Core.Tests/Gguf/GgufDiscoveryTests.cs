@@ -281,6 +281,31 @@ public sealed class GgufDiscoveryTests : IDisposable
         Assert.Equal(4, writer.Unread()); // the magic is still in the pipe: nobody opened it to read
     }
 
+    [SkippableFact]
+    public async Task Find_FolderOfFifosSocketsAndDeviceLinks_ReadsTheModelsAndReportsOnlyThoseNamedAsModels()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs, sockets and /dev");
+        var dir = Home("models");
+        Write(Path.Combine(dir, "model.gguf"), SmallModel("Real"));
+        Write(Path.Combine(dir, "deeper", "other.gguf"), SmallModel("Deeper"));
+        Assert.Equal(0, LibC.MkFifo(Path.Combine(dir, "deeper", "plain-fifo"), Convert.ToUInt32("600", 8)));
+        using var held = FifoHoldingGgufMagic(Path.Combine(dir, "fifo.gguf"));
+        File.CreateSymbolicLink(Path.Combine(dir, "zero.gguf"), "/dev/zero");
+        File.CreateSymbolicLink(Path.Combine(dir, "null"), "/dev/null");
+        File.CreateSymbolicLink(Path.Combine(dir, "tty.gguf"), "/dev/tty");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(dir, "socket.gguf")));
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(["Deeper", "Real"], models.Select(m => m.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["fifo.gguf", "socket.gguf", "tty.gguf", "zero.gguf"], errors.Select(e => Path.GetFileName(e.Path)).Order(StringComparer.Ordinal));
+        Assert.All(errors, e => Assert.Equal("GgufNotGguf", e.ErrorId));
+        Assert.Contains(errors, e => e.Message.Contains("character device", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Message.Contains("socket", StringComparison.Ordinal));
+        Assert.Equal(4, held.Unread());
+    }
+
     /// <summary>A FIFO held open for reading and writing (so opening it never blocks) with "GGUF" waiting in it.</summary>
     private static HeldFifo FifoHoldingGgufMagic(string path)
     {
