@@ -17,6 +17,11 @@ internal static class RegularFile
     public static SafeFileHandle OpenForReading(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (OperatingSystem.IsMacOS())
+        {
+            return OpenOnMacOS(path);
+        }
+
         if (!OperatingSystem.IsLinux())
         {
             return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -48,6 +53,37 @@ internal static class RegularFile
             }
 
             return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// macOS has no statx: the open still never blocks (its own O_NONBLOCK, O_NOCTTY, O_CLOEXEC values), and a
+    /// FIFO or socket is told by its not seeking. A seekable device reads as a too-short file instead.
+    /// </summary>
+    private static SafeFileHandle OpenOnMacOS(string path)
+    {
+        const int MacNonBlock = 0x4, MacNoCtty = 0x20000, MacCloseOnExec = 0x1000000;
+        var fd = LibC.Open(path, LibC.O_RDONLY | MacNonBlock | MacNoCtty | MacCloseOnExec);
+        if (fd < 0)
+        {
+            throw OpenFailed(path, Marshal.GetLastPInvokeError());
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            _ = RandomAccess.GetLength(handle);
+            return handle;
+        }
+        catch (NotSupportedException)
+        {
+            handle.Dispose();
+            throw new GgufFormatException(GgufFormatError.NotGguf, path, 0, "it is a FIFO or socket, not a regular file, so it is not read as a GGUF model");
         }
         catch
         {
