@@ -84,6 +84,7 @@ Describe 'New-GryphPipe, Get-GryphPipe, Remove-GryphPipe' {
     }
 
     It 'refuses a pipe that others can read (0644) unless -AllowShared' {
+        [IO.Directory]::CreateDirectory($env:GRYPHGEN_PIPE_DIR, [IO.UnixFileMode]'UserRead, UserWrite, UserExecute') | Out-Null
         $path = Join-Path $env:GRYPHGEN_PIPE_DIR 'readable'
         (New-GryphPipe -Path $path -Mode 0644).Mode | Should -Be '0644'
         Receive-GryphMessage -Path $path -TimeoutSeconds 1 -ErrorVariable err -ErrorAction SilentlyContinue
