@@ -46,6 +46,72 @@ Describe 'Get-GpuStatus on a machine without a GPU' -Skip:$HasAnyGpuDriver {
     }
 }
 
+Describe 'Get-GpuStatus with stand-in GPU tools' -Skip:$IsWindows {
+    BeforeAll {
+        $script:ToolFolder = Join-Path ([IO.Path]::GetTempPath()) ("gryph-tools-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $ToolFolder | Out-Null
+        $script:SavedPath = $env:PATH
+        $env:PATH = "$ToolFolder$([IO.Path]::PathSeparator)$env:PATH"
+        function New-StandInTool {
+            # A shell script on PATH under the tool's name; $Body sees the tool's arguments as "$@".
+            param([string] $Name, [string] $Body)
+            $path = Join-Path $ToolFolder $Name
+            Set-Content -Path $path -Value "#!/bin/sh`n$Body`n" -NoNewline
+            chmod 755 $path
+        }
+        $script:A100Row = '0, NVIDIA A100-SXM4-40GB, GPU-27b94a00-ed54-5c24-b1fd-1054085de32a, 40960, 38, 40315, 605, [N/A], [N/A], 36, 66.92, 400.00, [N/A], 1410, 1215, P0, 510.47.03'
+    }
+
+    AfterAll {
+        $env:PATH = $SavedPath
+        Remove-Item -Recurse -Force $ToolFolder -ErrorAction SilentlyContinue
+    }
+
+    It 'keeps the GPUs the CSV queries found, with a warning, when nvidia-smi -q -x fails' {
+        New-StandInTool nvidia-smi @"
+case "`$1" in
+  --query-gpu=*) echo '$A100Row' ;;
+  -q) echo 'Unable to determine the device handle for GPU 0000:00:09.0: Unknown Error' >&2; exit 15 ;;
+esac
+"@
+        $gpu = Get-GpuStatus -Source NvidiaSmi -WarningVariable warned -WarningAction SilentlyContinue
+        $gpu.Name | Should -Be 'NVIDIA A100-SXM4-40GB'
+        $gpu.MemoryTotal | Should -Be 40GB
+        $gpu.CudaVersion | Should -BeNullOrEmpty
+        $warned | Should -HaveCount 1
+        "$warned" | Should -BeLike 'nvidia-smi -q -x failed, so CudaVersion is null and MigDevices empty: nvidia-smi exited with code 15: Unable to determine*'
+    }
+
+    It 'reports output that is not the CSV asked for as an error naming nvidia-smi and the query, not as empty GPUs' {
+        New-StandInTool nvidia-smi @"
+echo '<?xml version="1.0" ?>'
+echo '<nvidia_smi_log>'
+for i in `$(seq 1 500); do echo '  <gpu id="00000000:00:09.0"><product_name>NVIDIA H100</product_name></gpu>'; done
+echo '</nvidia_smi_log>'
+"@
+        $gpus = @(Get-GpuStatus -Source NvidiaSmi -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $gpus | Should -HaveCount 0
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'GpuNotFound,*'
+        $failed[0].ToString() | Should -BeLike "*nvidia-smi --query-gpu=index,name,*did not answer with the CSV asked for: line 1 has 1 of the 17 fields asked for: '<?xml version=`"1.0`" ?>'*"
+    }
+
+    It 'answers at once when the tool leaves a background child holding its output' {
+        $pidFile = Join-Path $ToolFolder 'child.pid'
+        New-StandInTool amd-smi "sleep 1000 &`necho `$! > '$pidFile'`necho '[]'"
+        # In a separate pwsh, so a hang is killed rather than stalling the run.
+        $peer = Start-FreshPwsh "`$env:PATH = '$env:PATH'; Get-GpuStatus -Source AmdSmi -ErrorAction SilentlyContinue -ErrorVariable e; `$e.Count"
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $exited = $peer.WaitForExit(60000)
+        $clock.Stop()
+        if (-not $exited) { $peer.Kill($true); $peer.WaitForExit() }
+        Stop-Process -Id ([int](Get-Content $pidFile)) -ErrorAction SilentlyContinue
+        $exited | Should -BeTrue -Because 'the tool exited; its child holding stdout must not keep Get-GpuStatus waiting'
+        $peer.StandardOutput.ReadToEnd().Trim() | Should -Be '1'
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 9 -Because 'the 10 s tool timeout is not what ends the wait'
+    }
+}
+
 Describe 'Get-GpuStatus on an NVIDIA GPU' -Tag GPU {
     BeforeAll {
         if (-not $HasNvidiaGpu) { return }

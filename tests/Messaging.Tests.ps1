@@ -83,6 +83,31 @@ Describe 'New-GryphPipe, Get-GryphPipe, Remove-GryphPipe' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeForeignOwner,*'
     }
 
+    It 'refuses a pipe that others can read (0644) unless -AllowShared' {
+        [IO.Directory]::CreateDirectory($env:GRYPHGEN_PIPE_DIR, [IO.UnixFileMode]'UserRead, UserWrite, UserExecute') | Out-Null
+        $path = Join-Path $env:GRYPHGEN_PIPE_DIR 'readable'
+        (New-GryphPipe -Path $path -Mode 0644).Mode | Should -Be '0644'
+        Receive-GryphMessage -Path $path -TimeoutSeconds 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeShared,*'
+        $err[0].Exception.Message | Should -BeLike '*mode 644*A pipe must be 0600*'
+        Send-GryphMessage -Path $path -Content x -TimeoutSeconds 1 -ErrorVariable err2 -ErrorAction SilentlyContinue
+        $err2[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeShared,*'
+        $peer = Start-FreshPwsh "Send-GryphMessage -Path '$path' -Content readable -AllowShared"
+        (Receive-GryphMessage -Path $path -AllowShared -TimeoutSeconds 30).Content | Should -Be 'readable'
+        Wait-Process $peer | Out-Null
+    }
+
+    It 'does not remove a pipe owned by another user unless -AllowShared' -Skip:((id -u) -ne '0') {
+        $path = (New-GryphPipe -Name foreign-remove).Path
+        chown nobody $path
+        Remove-GryphPipe -Name foreign-remove -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeForeignOwner,*'
+        $err[0].Exception.Message | Should -BeLike '*belongs to user nobody*left alone*'
+        Test-Path $path | Should -BeTrue
+        Remove-GryphPipe -Name foreign-remove -AllowShared -Confirm:$false
+        Test-Path $path | Should -BeFalse
+    }
+
     It 'never follows a symlink planted where a pipe should be' {
         $target = (New-GryphPipe -Name real).Path
         $link = Join-Path $env:GRYPHGEN_PIPE_DIR 'planted'

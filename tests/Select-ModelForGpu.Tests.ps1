@@ -110,6 +110,25 @@ Describe 'Select-ModelForGpu' {
         $fit.LlamaCppArguments | Should -BeLike '*-ts 2048,2048'
     }
 
+    It 'refuses a FIFO given to -Path at once with one error, and plans the other path' -Skip:(-not $IsLinux) {
+        # Outside $ModelFolder, which other tests scan whole.
+        $fifo = Join-Path ([IO.Path]::GetTempPath()) ("gryph-select-" + [guid]::NewGuid().ToString('N') + '.gguf')
+        mkfifo $fifo
+        $model = Join-Path $ModelFolder 'SmallMoe.gguf'
+        # In a separate pwsh: opening a FIFO for reading blocks in open(2) until a writer comes, so a hang is killed.
+        $peer = Start-FreshPwsh ("Select-ModelForGpu -Path '$fifo', '$model' -MemoryBytes 16GB -ErrorVariable err -ErrorAction SilentlyContinue | " +
+            "ForEach-Object { 'fit: ' + `$_.Model.Name }; `$err | ForEach-Object { 'error: ' + `$_.FullyQualifiedErrorId + ' ' + `$_.TargetObject + ' ' + `$_.Exception.Message }")
+        $exited = $peer.WaitForExit(60000)
+        if (-not $exited) { $peer.Kill($true); $peer.WaitForExit() }
+        $exited | Should -BeTrue -Because 'Select-ModelForGpu must not wait for a writer on a FIFO'
+        $lines = $peer.StandardOutput.ReadToEnd() -split "`n" | Where-Object { $_ }
+        $lines | Where-Object { $_ -like 'fit: *' } | Should -BeLike 'fit: Small MoE*'
+        $errors = @($lines | Where-Object { $_ -like 'error: *' })
+        $errors | Should -HaveCount 1
+        $errors[0] | Should -BeLike "error: GgufReadFailed,* $fifo *FIFO, not a regular file*"
+        Remove-Item $fifo
+    }
+
     It 'runs the example script that replaces find_gpu_models.sh' {
         $fits = @(& (Join-Path $RepositoryRoot 'examples/find_gpu_models.ps1') -Path $ModelFolder -GpuName 'RTX 4080' -ModuleManifest $ModuleManifest)
         $fits | Should -HaveCount 3

@@ -8,6 +8,9 @@ namespace Gryphgen.Core.Fifo;
 /// </summary>
 public static class FifoAccess
 {
+    /// <summary>rwx for group and others: a pipe of ours has none of them.</summary>
+    private const uint GroupAndOthersBits = 0x3F;
+
     public static uint CurrentUserId { get; } = LibC.GetEuid();
 
     /// <summary>Fails unless <paramref name="status"/> is a FIFO that may be used under <paramref name="allowShared"/>.</summary>
@@ -36,10 +39,21 @@ public static class FifoAccess
                 $"The pipe '{path}' belongs to user {UserNames.Describe(status.OwnerId)}, not to you; use -AllowShared to trust it.", path);
         }
 
-        if (status.IsWritableByGroupOrOthers)
+        if ((status.Permissions & GroupAndOthersBits) != 0)
         {
+            // Writable lets others inject messages; readable lets them take messages meant for us.
             throw new GryphgenException("GryphPipeShared", GryphgenErrorKind.PermissionDenied,
-                $"The pipe '{path}' is writable by group or others (mode {Convert.ToString(status.Permissions, 8)}); anyone could inject messages. Use -AllowShared to accept it, or recreate it with New-GryphPipe -Force.", path);
+                $"The pipe '{path}' has mode {Convert.ToString(status.Permissions, 8)}, open to group or others: anyone could read or inject messages. A pipe must be 0600; use -AllowShared to accept it, or recreate it with New-GryphPipe -Force.", path);
+        }
+    }
+
+    /// <summary>Fails unless the FIFO at <paramref name="path"/> is this user's to remove (any owner under <paramref name="allowShared"/>).</summary>
+    public static void VerifyRemovable(UnixFileStatus status, string path, bool allowShared)
+    {
+        if (!allowShared && status.OwnerId != CurrentUserId)
+        {
+            throw new GryphgenException("GryphPipeForeignOwner", GryphgenErrorKind.PermissionDenied,
+                $"The pipe '{path}' belongs to user {UserNames.Describe(status.OwnerId)}, not to you; it was left alone. Use -AllowShared to remove it anyway.", path);
         }
     }
 

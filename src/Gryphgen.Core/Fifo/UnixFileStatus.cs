@@ -61,6 +61,9 @@ public readonly record struct UnixFileStatus(uint OwnerId, uint GroupId, uint Mo
             $"Cannot read the status of '{path}': {LibC.Describe(errno)}.", path);
     }
 
+    /// <summary>Status of what the path leads to, symbolic links followed; false (with errno) when it cannot be read.</summary>
+    public static bool TryOfTarget(string path, out UnixFileStatus status, out int errno) => TryStatx(LibC.AT_FDCWD, path, 0, out status, out errno);
+
     /// <summary>Status of an open descriptor: what was actually opened, whatever the path points to now.</summary>
     public static UnixFileStatus OfDescriptor(int fd, string pathForMessages)
     {

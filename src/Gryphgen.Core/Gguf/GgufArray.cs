@@ -33,6 +33,9 @@ public sealed class GgufArray
     /// <summary>Number of elements, known without loading them.</summary>
     public long Count { get; }
 
+    /// <summary>Where the elements start in the file (0 for arrays made in memory), for messages.</summary>
+    internal long Offset => _offset;
+
     /// <summary>True when the values are in memory; false when <see cref="ToArray"/> will read them from the file.</summary>
     public bool IsLoaded => _values is not null;
 

@@ -52,6 +52,49 @@ internal sealed class GgufByteReader : IDisposable
 
     public int CountSize => Version == 1 ? 4 : 8;
 
+    /// <summary>
+    /// Strings and array elements one read may go through: a vocabulary and its merges are about a million.
+    /// Fixed-size arrays are stepped over in one jump and do not count; strings and nested arrays are walked one by
+    /// one, and a sparse file's holes read as empty ones, so without this a file claiming terabytes would take minutes.
+    /// </summary>
+    public const long MaxElementsPerRead = 32L * 1024 * 1024;
+
+    /// <summary>String bytes one read may decode: every string of a header (or of one loaded array) together.</summary>
+    public const long MaxStringBytesPerRead = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Array elements one read keeps in memory as it goes; later arrays are left deferred (read on demand). Real
+    /// headers load a few thousand (per-layer values); arrays of arrays in a sparse hole could otherwise load millions of objects.
+    /// </summary>
+    public const long MaxLoadedElementsPerRead = 256 * 1024;
+
+    private long _loadedLeft = MaxLoadedElementsPerRead;
+    private long _elementsLeft = MaxElementsPerRead;
+
+    /// <summary>True, and counted, when <paramref name="count"/> more elements may be loaded now rather than deferred.</summary>
+    public bool TryLoad(long count)
+    {
+        if (count > _loadedLeft)
+        {
+            return false;
+        }
+
+        _loadedLeft -= count;
+        return true;
+    }
+
+    private long _stringBytesLeft = MaxStringBytesPerRead;
+
+    /// <summary>Counts <paramref name="count"/> elements against <see cref="MaxElementsPerRead"/>.</summary>
+    public void Walk(long count, string what)
+    {
+        _elementsLeft -= count;
+        if (_elementsLeft < 0)
+        {
+            throw Error(GgufFormatError.InvalidFormat, $"{what} takes the header past {MaxElementsPerRead} strings and array elements, more than any model has");
+        }
+    }
+
     public GgufFormatException Error(GgufFormatError error, string reason, long? offset = null)
         => new(error, _source.Name, offset ?? Position, reason);
 
@@ -178,6 +221,12 @@ internal sealed class GgufByteReader : IDisposable
             throw Error(GgufFormatError.InvalidFormat, $"{what} is {length} bytes long, more than the {maxBytes} allowed", start);
         }
 
+        _stringBytesLeft -= (long)length;
+        if (_stringBytesLeft < 0)
+        {
+            throw Error(GgufFormatError.InvalidFormat, $"{what} takes the strings read past {MaxStringBytesPerRead} bytes together, more than any model's header holds", start);
+        }
+
         var n = (int)length;
         if (n == 0)
         {
@@ -219,6 +268,7 @@ internal sealed class GgufByteReader : IDisposable
     /// </summary>
     public void SkipStrings(long count, string what)
     {
+        Walk(count, what);
         var countSize = CountSize;
         long i = 0;
         while (i < count)

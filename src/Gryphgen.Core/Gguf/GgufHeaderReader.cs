@@ -43,10 +43,10 @@ public static class GgufHeaderReader
         return Read(source, () => source);
     }
 
-    /// <summary>True when the file starts with the GGUF magic. Reads 4 bytes.</summary>
+    /// <summary>True when the file starts with the GGUF magic. Reads 4 bytes; a FIFO or device is refused, never opened.</summary>
     public static bool HasMagic(string path)
     {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var handle = RegularFile.OpenForReading(path);
         Span<byte> head = stackalloc byte[4];
         return RandomAccess.Read(handle, head, 0) == 4 && head.SequenceEqual(Magic);
     }
@@ -108,11 +108,13 @@ public static class GgufHeaderReader
             alignment = a;
         }
 
-        var tensors = new GgufTensorInfo[tensorCount];
+        // Grown as entries are read, not sized by the count: a sparse file can back a count of billions with a hole
+        // that fails on its first entry.
+        var tensors = new List<GgufTensorInfo>((int)Math.Min(tensorCount, 4096));
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < tensorCount; i++)
         {
-            tensors[i] = ReadTensorInfo(reader, alignment, names);
+            tensors.Add(ReadTensorInfo(reader, alignment, names));
         }
 
         var dataOffset = tensorCount == 0 ? reader.Position : AlignUp(reader.Position, alignment);

@@ -16,6 +16,12 @@ internal static class GgufMetadataReader
     /// <summary>Keys are short dotted names; llama.cpp's longest are under 100 bytes.</summary>
     public const int MaxKeyBytes = 64 * 1024;
 
+    /// <summary>
+    /// The longest string value read, alone or in an array: chat templates, the longest real strings, are tens of
+    /// kilobytes. A claim past this is an error, so a lying length cannot make the reader allocate gigabytes.
+    /// </summary>
+    public const int MaxStringValueBytes = 16 * 1024 * 1024;
+
     public static GgufValueType ReadType(GgufByteReader reader, string what)
     {
         var start = reader.Position;
@@ -38,7 +44,7 @@ internal static class GgufMetadataReader
         GgufValueType.Int32 => (int)reader.ReadUInt32("an int32 value"),
         GgufValueType.Float32 => reader.ReadSingle("a float32 value"),
         GgufValueType.Bool => ReadBool(reader),
-        GgufValueType.String => reader.ReadString("a string value"),
+        GgufValueType.String => reader.ReadString("a string value", MaxStringValueBytes),
         GgufValueType.UInt64 => reader.ReadUInt64("a uint64 value"),
         GgufValueType.Int64 => (long)reader.ReadUInt64("an int64 value"),
         GgufValueType.Float64 => reader.ReadDouble("a float64 value"),
@@ -75,7 +81,7 @@ internal static class GgufMetadataReader
 
         var elementType = ReadType(reader, "an array's element type");
         var count = reader.ReadCheckedCount(MinElementSize(reader, elementType), "an array's length");
-        if (count <= eagerLimit)
+        if (count <= eagerLimit && reader.TryLoad(count))
         {
             return GgufArray.Loaded(elementType, ReadArrayValues(reader, elementType, count, depth + 1, open, eagerLimit));
         }
@@ -88,8 +94,14 @@ internal static class GgufMetadataReader
     public static Array ReadArrayValues(GgufByteReader reader, GgufValueType type, long count, int depth, Func<GgufSource> open, long eagerLimit)
     {
         // The caller proved count * MinElementSize fits in what is left of the file, so these allocations are
-        // bounded by the file's size.
-        var n = checked((int)count);
+        // bounded by the file's size; a sparse file can still claim more elements than one .NET array holds.
+        if (count > Array.MaxLength)
+        {
+            throw reader.Error(GgufFormatError.InvalidFormat, $"an array of {count} elements is longer than the {Array.MaxLength} that can be loaded at once");
+        }
+
+        reader.Walk(count, "an array's elements");
+        var n = (int)count;
         switch (type)
         {
             case GgufValueType.UInt8: return Fill(n, () => reader.ReadByte("a uint8 element"));
@@ -100,7 +112,7 @@ internal static class GgufMetadataReader
             case GgufValueType.Int32: return Fill(n, () => (int)reader.ReadUInt32("an int32 element"));
             case GgufValueType.Float32: return Fill(n, () => reader.ReadSingle("a float32 element"));
             case GgufValueType.Bool: return Fill(n, () => ReadBool(reader));
-            case GgufValueType.String: return Fill(n, () => reader.ReadString("a string element"));
+            case GgufValueType.String: return Fill(n, () => reader.ReadString("a string element", MaxStringValueBytes));
             case GgufValueType.UInt64: return Fill(n, () => reader.ReadUInt64("a uint64 element"));
             case GgufValueType.Int64: return Fill(n, () => (long)reader.ReadUInt64("an int64 element"));
             case GgufValueType.Float64: return Fill(n, () => reader.ReadDouble("a float64 element"));
@@ -134,6 +146,7 @@ internal static class GgufMetadataReader
                     throw reader.Error(GgufFormatError.InvalidFormat, $"arrays are nested more than {MaxArrayDepth} deep");
                 }
 
+                reader.Walk(count, "an array of arrays");
                 for (long i = 0; i < count; i++)
                 {
                     var inner = ReadType(reader, "an array's element type");

@@ -48,10 +48,10 @@ public sealed class GgufModel
         Architecture = first.Architecture;
         Shards = headers.Select(h => h.Path).ToArray();
         GgufVersion = first.Version;
-        FileSize = headers.Sum(h => h.FileLength);
-        TensorDataSize = headers.Sum(h => h.TensorDataSize);
-        ParameterCount = headers.Sum(h => h.ParameterCount);
-        TensorCount = headers.Sum(h => h.Tensors.Count);
+        FileSize = SumOverShards(headers, h => h.FileLength, "file sizes");
+        TensorDataSize = SumOverShards(headers, h => h.TensorDataSize, "tensor data sizes");
+        ParameterCount = SumOverShards(headers, h => h.ParameterCount, "parameter counts");
+        TensorCount = (int)Math.Min(SumOverShards(headers, h => h.Tensors.Count, "tensor counts"), int.MaxValue);
         LastWriteTime = headers.Select(h => File.Exists(h.Path) ? File.GetLastWriteTime(h.Path) : DateTime.MinValue).Max();
 
         var fileType = m.GetInt64("general.file_type");
@@ -78,6 +78,12 @@ public sealed class GgufModel
         HasChatTemplate = m.ContainsKey("tokenizer.chat_template");
         Kind = kind ?? InferKind(first);
     }
+
+    /// <summary>
+    /// The most per-layer values (head counts, feed-forward widths) read from one key; a longer array is an error
+    /// for its model, so a lying file cannot make a scan load millions of values.
+    /// </summary>
+    public const int MaxPerLayerValues = 65536;
 
     public string Path { get; }
 
@@ -214,6 +220,22 @@ public sealed class GgufModel
         return header.Tensors.Count == 0 && header.Metadata.ContainsKey("tokenizer.ggml.model") ? GgufModelKind.VocabOnly : GgufModelKind.Model;
     }
 
+    /// <summary>
+    /// Each shard's count fits in 64 bits (the reader checks), but lying shards can overflow together: that is bad
+    /// data in this model, reported like any other, not an OverflowException that ends a scan.
+    /// </summary>
+    private static long SumOverShards(IReadOnlyList<GgufHeader> headers, Func<GgufHeader, long> count, string what)
+    {
+        Int128 sum = 0;
+        foreach (var header in headers)
+        {
+            sum += count(header);
+        }
+
+        return sum <= long.MaxValue && sum >= long.MinValue ? (long)sum
+            : throw new GgufFormatException(GgufFormatError.InvalidFormat, headers[0].Path, 0, $"the {what} of its {headers.Count} shards add up to {sum}, more than 64 bits hold");
+    }
+
     private static int? ArchInt(GgufHeader header, string suffix) => header.GetArchitectureValue(suffix)?.AsInt32();
 
     private static (int? Scalar, IReadOnlyList<int>? PerLayer) ScalarOrPerLayer(GgufHeader header, string suffix)
@@ -221,6 +243,12 @@ public sealed class GgufModel
         var value = header.GetArchitectureValue(suffix);
         if (value?.AsArray() is { } array)
         {
+            if (array.Count > MaxPerLayerValues)
+            {
+                throw new GgufFormatException(GgufFormatError.InvalidFormat, header.Path, array.Offset,
+                    $"{header.Architecture}.{suffix} has {array.Count} per-layer values, more than the {MaxPerLayerValues} read (llama.cpp loads at most 512 layers)");
+            }
+
             try
             {
                 var values = array.ToInt64Array().Select(v => (int)Math.Clamp(v, int.MinValue, int.MaxValue)).ToArray();

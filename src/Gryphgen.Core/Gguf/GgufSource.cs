@@ -49,7 +49,7 @@ internal sealed class GgufFileSource : GgufSource
 
     public static GgufFileSource Open(string path)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var handle = RegularFile.OpenForReading(path);
         try
         {
             return new GgufFileSource(path, handle);

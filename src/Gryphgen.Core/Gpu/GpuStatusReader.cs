@@ -31,6 +31,12 @@ public sealed class GpuStatusReader : IDisposable
     /// <summary>The backend in use (never Auto).</summary>
     public GpuSource Source => _backend.Source;
 
+    /// <summary>
+    /// What the last sample could not read though it still listed the GPUs: nvidia-smi's XML log failing leaves
+    /// CudaVersion null and MigDevices empty, and says so here.
+    /// </summary>
+    public IReadOnlyList<string> Warnings => _backend.Warnings;
+
     /// <summary>Opens the first backend that lists at least one GPU.</summary>
     /// <exception cref="GpuNotFoundException">No backend answered; the message lists what was tried.</exception>
     public static GpuStatusReader Open(GpuSource source = GpuSource.Auto, CancellationToken cancellationToken = default) =>

@@ -7,4 +7,7 @@ internal interface IGpuBackend : IDisposable
 
     /// <summary>Reads every GPU once, all stamped with the same UTC time.</summary>
     IReadOnlyList<GpuStatus> Query(CancellationToken cancellationToken);
+
+    /// <summary>What the last <see cref="Query"/> could not read though it still answered (a field left null, and why).</summary>
+    IReadOnlyList<string> Warnings => [];
 }

@@ -17,23 +17,55 @@ internal sealed class NvidiaSmiBackend(IGpuToolRunner tools, string path, TimeSp
 
     private bool _xmlNeeded = true;
     private string? _cudaVersion;
+    private IReadOnlyList<string> _warnings = [];
 
     public GpuSource Source => GpuSource.NvidiaSmi;
 
+    public IReadOnlyList<string> Warnings => _warnings;
+
     public IReadOnlyList<GpuStatus> Query(CancellationToken cancellationToken)
     {
+        _warnings = [];
         var timestamp = DateTime.UtcNow;
-        var gpus = NvidiaSmiCsvParser.ParseQueryGpu(tools.Run(path, QueryGpuArguments, timeout, cancellationToken), null, timestamp);
-        var apps = NvidiaSmiCsvParser.ParseComputeApps(tools.Run(path, QueryAppsArguments, timeout, cancellationToken), null);
+        var gpus = ParseCsv(QueryGpuArguments, text => NvidiaSmiCsvParser.ParseQueryGpu(text, null, timestamp), cancellationToken);
+        var apps = ParseCsv(QueryAppsArguments, text => NvidiaSmiCsvParser.ParseComputeApps(text, null), cancellationToken);
 
         IReadOnlyList<GpuStatus> fromXml = [];
         if (_xmlNeeded)
         {
-            (_cudaVersion, fromXml) = NvidiaSmiXmlParser.ParseLog(tools.Run(path, XmlArguments, timeout, cancellationToken), timestamp);
-            _xmlNeeded = fromXml.Any(g => g.MigDevices.Count > 0);
+            try
+            {
+                (_cudaVersion, fromXml) = NvidiaSmiXmlParser.ParseLog(tools.Run(path, XmlArguments, timeout, cancellationToken), timestamp);
+                _xmlNeeded = fromXml.Any(g => g.MigDevices.Count > 0);
+            }
+            catch (GpuToolException ex)
+            {
+                // The XML log only adds the CUDA version and MIG devices: when the tool fails to give it (an exit
+                // code, a timeout), the GPUs the CSV found are still reported. XML that does not parse stays a
+                // sample error, as any other garbage. It is not asked again in this run, so a hanging -q -x costs
+                // one timeout, not one per sample.
+                _xmlNeeded = false;
+                _warnings = [$"{ToolName} {string.Join(' ', XmlArguments)} failed, so CudaVersion is null and MigDevices empty: {ex.Message}"];
+            }
         }
 
         return Merge(gpus, apps, fromXml, _cudaVersion);
+    }
+
+    private string ToolName => System.IO.Path.GetFileName(path);
+
+    /// <summary>Runs one CSV query; output that does not parse as the CSV asked for is an error naming the tool and the query.</summary>
+    private T ParseCsv<T>(string[] arguments, Func<string, T> parse, CancellationToken cancellationToken)
+    {
+        var text = tools.Run(path, arguments, timeout, cancellationToken);
+        try
+        {
+            return parse(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new GpuToolException($"{ToolName} {arguments[0]} did not answer with the CSV asked for: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Joins the CSV rows, their processes (by GPU UUID) and the XML extras (by UUID, else position).</summary>

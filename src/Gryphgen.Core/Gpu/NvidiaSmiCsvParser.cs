@@ -133,8 +133,15 @@ internal static partial class NvidiaSmiCsvParser
 
         for (var i = first; i < lines.Count; i++)
         {
-            var fields = CsvLine.Fit(CsvLine.Split(lines[i]), columns.Count, absorbing);
-            yield return new CsvRow(map, fields);
+            var split = CsvLine.Split(lines[i]);
+            if (split.Count < columns.Count)
+            {
+                // nvidia-smi answers every field asked for, N/A included: a short line is not the CSV asked for
+                // (its XML log, an error text), and reading it would make empty GPUs out of every line.
+                throw new FormatException($"line {i + 1} has {split.Count} of the {columns.Count} fields asked for: '{ToolOutput.FirstLine(lines[i])}'");
+            }
+
+            yield return new CsvRow(map, CsvLine.Fit(split, columns.Count, absorbing));
         }
     }
 

@@ -17,6 +17,7 @@ internal static partial class LibC
     public const int O_RDWR = 0x2;
     public const int O_ACCMODE = 0x3;
     public const int O_NONBLOCK = 0x800;
+    public const int O_NOCTTY = 0x100;
     public const int O_NOFOLLOW = 0x20000;
     public const int O_CLOEXEC = 0x80000;
     public const int O_DIRECTORY = 0x10000;
@@ -29,6 +30,7 @@ internal static partial class LibC
     public const short POLLNVAL = 0x20;
 
     public const int EINTR = 4;
+    public const int EPERM = 1;
     public const int ENXIO = 6;
     public const int EAGAIN = 11;
     public const int EACCES = 13;

@@ -112,6 +112,11 @@ public sealed class GetGpuStatusCommand : GryphCmdlet
                 continue;
             }
 
+            foreach (var warning in reader.Warnings)
+            {
+                WriteWarning(warning);
+            }
+
             if (n == 0)
             {
                 ReportMissingGpus(sample);

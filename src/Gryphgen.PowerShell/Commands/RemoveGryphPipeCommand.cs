@@ -60,6 +60,7 @@ public sealed class RemoveGryphPipeCommand : MessagingCmdlet
                         $"'{path}' is a {status.TypeName}, not a FIFO; it was left alone.", path);
                 }
 
+                FifoAccess.VerifyRemovable(status, path, AllowShared);
                 var holders = PipeHolders.Find(path);
                 if (holders.Count > 0)
                 {

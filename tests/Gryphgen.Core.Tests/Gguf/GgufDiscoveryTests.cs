@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gryphgen.Core.Gguf;
 using Gryphgen.Core.Gguf.Discovery;
+using Gryphgen.Core.Native;
 
 namespace Gryphgen.Core.Tests.Gguf;
 
@@ -227,6 +228,203 @@ public sealed class GgufDiscoveryTests : IDisposable
 
         Assert.Single(models);
         Assert.Equal("GgufNotGguf", Assert.Single(errors).ErrorId);
+    }
+
+    [SkippableFact]
+    public async Task Find_FifoHoldingGgufBytes_IsOneErrorAndTheScanGoesOn()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs opened through libc");
+        var dir = Home("models");
+        Write(Path.Combine(dir, "b-model.gguf"), SmallModel("After"));
+        Write(Path.Combine(dir, "0-model.gguf"), SmallModel("Before"));
+        var fifo = Path.Combine(dir, "a-pipe.gguf");
+        using var writer = FifoHoldingGgufMagic(fifo);
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(["Before", "After"], models.Select(m => m.Name));
+        var error = Assert.Single(errors);
+        Assert.Equal(fifo, error.Path);
+        Assert.Equal("GgufNotGguf", error.ErrorId);
+        Assert.Contains("FIFO", error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task ReadHeader_FifoWithoutWriter_FailsAtOnceInsteadOfBlockingInOpen()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs");
+        var fifo = Home("lonely.gguf");
+        Assert.Equal(0, LibC.MkFifo(fifo, Convert.ToUInt32("600", 8)));
+
+        var read = Task.Run(() => GgufHeaderReader.Read(fifo));
+        var ex = await Assert.ThrowsAsync<GgufFormatException>(() => read.WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal(GgufFormatError.NotGguf, ex.Error);
+        Assert.Contains("FIFO", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Find_LinkToAFifo_IsRefusedWithoutOpeningIt()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs");
+        var dir = Home("models");
+        Write(Path.Combine(dir, "model.gguf"), SmallModel());
+        var fifo = Home("elsewhere", "pipe");
+        Directory.CreateDirectory(Path.GetDirectoryName(fifo)!);
+        using var writer = FifoHoldingGgufMagic(fifo);
+        File.CreateSymbolicLink(Path.Combine(dir, "planted.gguf"), fifo);
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Single(models);
+        Assert.Equal("GgufNotGguf", Assert.Single(errors).ErrorId);
+        Assert.Equal(4, writer.Unread()); // the magic is still in the pipe: nobody opened it to read
+    }
+
+    [SkippableFact]
+    public async Task Find_FolderOfFifosSocketsAndDeviceLinks_ReadsTheModelsAndReportsOnlyThoseNamedAsModels()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs, sockets and /dev");
+        var dir = Home("models");
+        Write(Path.Combine(dir, "model.gguf"), SmallModel("Real"));
+        Write(Path.Combine(dir, "deeper", "other.gguf"), SmallModel("Deeper"));
+        Assert.Equal(0, LibC.MkFifo(Path.Combine(dir, "deeper", "plain-fifo"), Convert.ToUInt32("600", 8)));
+        using var held = FifoHoldingGgufMagic(Path.Combine(dir, "fifo.gguf"));
+        File.CreateSymbolicLink(Path.Combine(dir, "zero.gguf"), "/dev/zero");
+        File.CreateSymbolicLink(Path.Combine(dir, "null"), "/dev/null");
+        File.CreateSymbolicLink(Path.Combine(dir, "tty.gguf"), "/dev/tty");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(dir, "socket.gguf")));
+
+        var (models, errors) = await Task.Run(() => Scan(dir)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(["Deeper", "Real"], models.Select(m => m.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["fifo.gguf", "socket.gguf", "tty.gguf", "zero.gguf"], errors.Select(e => Path.GetFileName(e.Path)).Order(StringComparer.Ordinal));
+        Assert.All(errors, e => Assert.Equal("GgufNotGguf", e.ErrorId));
+        Assert.Contains(errors, e => e.Message.Contains("character device", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Message.Contains("socket", StringComparison.Ordinal));
+        Assert.Equal(4, held.Unread());
+    }
+
+    /// <summary>A FIFO held open for reading and writing (so opening it never blocks) with "GGUF" waiting in it.</summary>
+    private static HeldFifo FifoHoldingGgufMagic(string path)
+    {
+        Assert.Equal(0, LibC.MkFifo(path, Convert.ToUInt32("600", 8)));
+        var fd = LibC.Open(path, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+        Assert.True(fd >= 0);
+        var held = new HeldFifo(fd);
+        held.Write("GGUF"u8);
+        return held;
+    }
+
+    private sealed class HeldFifo(int fd) : IDisposable
+    {
+        public unsafe void Write(ReadOnlySpan<byte> bytes)
+        {
+            fixed (byte* p = bytes)
+            {
+                Assert.Equal(bytes.Length, (int)LibC.Write(fd, p, (nuint)bytes.Length));
+            }
+        }
+
+        public unsafe int Unread()
+        {
+            int n;
+            Assert.Equal(0, LibC.Ioctl(fd, LibC.FIONREAD, &n));
+            return n;
+        }
+
+        public void Dispose() => _ = LibC.Close(fd);
+    }
+
+    [Fact]
+    public void Find_PerLayerArrayOfMoreElementsThanAnArrayHolds_IsAnErrorForThatFileOnly()
+    {
+        var dir = Home("models");
+        Write(Path.Combine(dir, "good.gguf"), SmallModel("Good"));
+        var huge = new HostileGguf()
+            .String("general.architecture", "llama")
+            .UInt32("llama.block_count", 2)
+            .ArrayClaiming("llama.attention.head_count_kv", GgufValueType.UInt8, (1UL << 31) + 5)
+            .WriteSparse(Path.Combine(dir, "huge-array.gguf"), (1L << 31) + 5);
+
+        var (models, errors) = Scan(dir);
+
+        Assert.Equal(["Good"], models.Select(m => m.Name));
+        var error = Assert.Single(errors);
+        Assert.Equal(huge, error.Path);
+        Assert.Equal("GgufInvalidFormat", error.ErrorId);
+        Assert.Contains($"llama.attention.head_count_kv has {(1L << 31) + 5} per-layer values, more than the {GgufModel.MaxPerLayerValues}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToArray_DeferredArrayLongerThanDotNetHolds_IsGgufFormatException()
+    {
+        var path = new HostileGguf()
+            .String("general.architecture", "llama")
+            .ArrayClaiming("test.bytes", GgufValueType.UInt8, (1UL << 31) + 5)
+            .WriteSparse(Home("huge-bytes.gguf"), (1L << 31) + 5);
+        var array = GgufHeaderReader.Read(path).Metadata.GetArray("test.bytes")!;
+
+        Assert.Equal((1L << 31) + 5, array.Count);
+        var ex = Assert.Throws<GgufFormatException>(() => array.ToArray());
+        Assert.Contains("longer than the", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Find_SplitShardsWhoseParameterCountsOverflowOnlyTogether_IsAnErrorForThatModelOnly()
+    {
+        var dir = Home("models");
+        Write(Path.Combine(dir, "good.gguf"), SmallModel("Good"));
+        foreach (var shard in new[] { 1, 2 })
+        {
+            // 3 * 2^61 elements each fit in 64 bits; two of them do not. Type 9999 is unknown, so no data is promised.
+            new HostileGguf()
+                .String("general.architecture", "llama")
+                .Tensor($"blk.{shard}.weight", 9999, 0, 3UL << 61)
+                .WriteSparse(Path.Combine(dir, $"liar-0000{shard}-of-00002.gguf"), 64); // room for the aligned data section
+        }
+
+        var (models, errors) = Scan(dir);
+
+        Assert.Equal(["Good"], models.Select(m => m.Name));
+        var error = Assert.Single(errors);
+        Assert.Equal(Path.Combine(dir, "liar-00001-of-00002.gguf"), error.Path);
+        Assert.Equal("GgufInvalidFormat", error.ErrorId);
+        Assert.Contains("parameter counts of its 2 shards add up to", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Find_LoneFirstShardOf99999_SaysHowManyAreMissingAndListsAFew()
+    {
+        var dir = Home("models");
+        Write(Path.Combine(dir, "x-00001-of-99999.gguf"), SmallModel());
+
+        var error = Assert.Single(Scan(dir).Errors);
+
+        Assert.Equal("GgufShardMissing", error.ErrorId);
+        Assert.Equal(Path.Combine(dir, "x-00002-of-99999.gguf"), error.Path);
+        Assert.StartsWith("Split model 'x' has 99999 shards but 99998 are missing: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(dir, "x-00006-of-99999.gguf") + " and 99993 more.", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("x-00007-of-99999", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Message.Length < 1000, $"a {error.Message.Length}-character message");
+    }
+
+    [Fact]
+    public void ReadHeader_StringClaiming100MB_IsRefusedWithoutAllocatingIt()
+    {
+        var path = new HostileGguf()
+            .String("general.architecture", "llama")
+            .StringClaiming("tokenizer.chat_template", 100_000_000)
+            .WriteSparse(Home("long-string.gguf"), 100_000_000);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<GgufFormatException>(() => GgufHeaderReader.Read(path));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(GgufFormatError.InvalidFormat, ex.Error);
+        Assert.Contains($"a string value is 100000000 bytes long, more than the {16 * 1024 * 1024} allowed", ex.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 4 << 20, $"allocated {allocated} bytes");
     }
 
     [SkippableFact]

@@ -95,6 +95,136 @@ public sealed class GgufMutationTests(ITestOutputHelper output)
         Assert.True(formatErrors > Mutations / 4, $"only {formatErrors} mutations were rejected: the mutator is too gentle");
     }
 
+    private const int StructuredCases = 3000;
+    private static readonly TimeSpan CaseTime = TimeSpan.FromSeconds(2);
+    private const long CaseBytes = 256L << 20;
+
+    /// <summary>
+    /// Structure-aware: each case tells one lie in one field the format defines (a count, a length, a type tag, a
+    /// tensor's dimension, type or offset), often in a file whose length claims gigabytes more than it holds (a
+    /// sparse hole reads as zeros). Every case reads, or fails with GgufFormatException, within 2 s and 256 MiB, and
+    /// a header that reads also makes a model (what Find-GgufModel does with it).
+    /// </summary>
+    [Fact]
+    public void Read_StructureAwareLies_ReadOrFailWithGgufFormatExceptionInTimeAndMemory()
+    {
+        var random = new Random(20261206);
+        // Headers only; their tensor data is a hole of DataLength bytes after them.
+        var writers = new[] { 0, 3, 12 }.Select(tensors => RandomGguf.Writer(random, version: 3, bigEndian: false, tensors))
+            .Append(GgufModelBuilder.CreateWriter(GgufModelShape.PerLayerKvHeads)).ToList();
+        var originals = writers.Select(w => w.GetHeaderBytes()).ToList();
+        var dataLengths = writers.Select(w => w.DataLength).ToList();
+        // Fields grouped by kind, and a kind picked first: a vocabulary's thousand string lengths would otherwise
+        // drown the one per-layer array count.
+        var layouts = originals.Select(o => GgufLayout.Of(o).GroupBy(f => f.Field).Select(g => g.ToArray()).ToArray()).ToList();
+        for (var k = 0; k < originals.Count; k++)
+        {
+            var source = new SparseGgufSource("original", originals[k], originals[k].Length, originals[k].Length + dataLengths[k]);
+            Assert.NotNull(new GgufModel([GgufHeaderReader.Read(source, () => source)]).Name); // warm up, and prove the originals read
+        }
+
+        var buffers = originals.Select(o => new byte[o.Length]).ToArray();
+        var failures = new List<string>();
+        var formatErrors = 0;
+        long worstAllocation = 0;
+        var worstTime = TimeSpan.Zero;
+        var clock = Stopwatch.StartNew();
+        var run = Task.Run(() =>
+        {
+            for (var i = 0; i < StructuredCases && failures.Count < 10; i++)
+            {
+                var which = i % originals.Count;
+                var bytes = buffers[which];
+                originals[which].CopyTo(bytes, 0);
+                var kind = layouts[which][random.Next(layouts[which].Length)];
+                var (offset, field) = kind[random.Next(kind.Length)];
+                var lie = Lie(random, bytes, offset, field);
+                var claimed = bytes.Length + dataLengths[which] + (random.Next(3) == 0 ? 1L << random.Next(20, 41) : 0);
+                var what = $"#{i} {field} at {offset} = {lie}, {claimed} bytes claimed";
+                var source = new SparseGgufSource(what, bytes, bytes.Length, claimed);
+
+                var caseClock = Stopwatch.StartNew();
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                try
+                {
+                    var header = GgufHeaderReader.Read(source, () => source);
+                    _ = new GgufModel([header]);
+                }
+                catch (GgufFormatException)
+                {
+                    formatErrors++;
+                }
+                catch (Exception ex)
+                {
+                    failures.Add($"{what}: {ex.GetType().Name}: {ex.Message}\n{ex.StackTrace}");
+                }
+
+                var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                worstAllocation = Math.Max(worstAllocation, allocated);
+                worstTime = caseClock.Elapsed > worstTime ? caseClock.Elapsed : worstTime;
+                if (allocated > CaseBytes)
+                {
+                    failures.Add($"{what}: allocated {allocated} bytes");
+                }
+
+                if (caseClock.Elapsed > CaseTime)
+                {
+                    failures.Add($"{what}: took {caseClock.Elapsed.TotalSeconds:0.0} s");
+                }
+            }
+        });
+
+        Assert.True(run.Wait(TimeSpan.FromSeconds(120)), "the structure-aware run hung");
+        output.WriteLine($"{StructuredCases} structured cases in {clock.Elapsed.TotalSeconds:F1} s: {formatErrors} GgufFormatException, worst {worstTime.TotalMilliseconds:0} ms and {worstAllocation} bytes");
+        Assert.Empty(failures);
+        Assert.True(formatErrors > StructuredCases / 4, $"only {formatErrors} cases were rejected: the lies are too gentle");
+    }
+
+    /// <summary>Writes a value into <paramref name="field"/> that a careless reader would trust; returns it for the case's name.</summary>
+    private static ulong Lie(Random random, byte[] bytes, int offset, GgufField field)
+    {
+        var left = (ulong)(bytes.Length - offset);
+        ulong[] sizes = [0, 1, 2, left / 8, left, left + 1, (1UL << 31) - 1, (1UL << 31) + 5, 1UL << 32, 1UL << 40, 1UL << 62, long.MaxValue, ulong.MaxValue];
+        switch (field)
+        {
+            case GgufField.ValueType or GgufField.ArrayElementType or GgufField.TensorType or GgufField.DimensionCount:
+            {
+                uint[] tags = field switch
+                {
+                    GgufField.DimensionCount => [0, 1, 4, 5, 255, uint.MaxValue],
+                    GgufField.TensorType => [0, 1, 2, 12, 30, 39, 40, 45, 9999, uint.MaxValue],
+                    _ => [0, 4, 8, 9, 10, 12, 13, 255, uint.MaxValue],
+                };
+                var tag = random.Next(3) == 0 ? (uint)random.Next(0, 16) : tags[random.Next(tags.Length)];
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(offset), tag);
+                return tag;
+            }
+
+            case GgufField.Dimension:
+            {
+                ulong[] dims = [0, 1, 31, 33, 255, 1UL << 31, 1UL << 32, (1UL << 32) + 1, 1UL << 62, long.MaxValue, (ulong)long.MaxValue + 1];
+                var dim = dims[random.Next(dims.Length)];
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(offset), dim);
+                return dim;
+            }
+
+            case GgufField.TensorOffset:
+            {
+                ulong[] offsets = [0, 1, 31, 32, 4096, 1UL << 40, (ulong)long.MaxValue - 31, ulong.MaxValue - 31];
+                var value = offsets[random.Next(offsets.Length)];
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(offset), value);
+                return value;
+            }
+
+            default:
+            {
+                var value = random.Next(4) == 0 ? (ulong)random.NextInt64(0, 1L << 20) : sizes[random.Next(sizes.Length)];
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(offset), value);
+                return value;
+            }
+        }
+    }
+
     /// <summary>Corrupts <paramref name="bytes"/> (holding a file of <paramref name="length"/> bytes) in place; returns the new length.</summary>
     private static (int Length, string What) Mutate(Random random, byte[] bytes, int length)
     {

@@ -165,6 +165,43 @@ public sealed class GpuStatusReaderTests
     }
 
     [Fact]
+    public void Open_NvidiaSmiAnswersTheCsvQueryWithItsXmlLog_IsAnErrorNamingTheToolAndQuery()
+    {
+        var xmlLog = "<?xml version=\"1.0\" ?>\n<!DOCTYPE nvidia_smi_log SYSTEM \"nvsmi_device_v12.dtd\">\n<nvidia_smi_log>\n"
+            + string.Concat(Enumerable.Repeat("\t<gpu id=\"00000000:00:09.0\">\n\t\t<product_name>NVIDIA H100</product_name>\n\t</gpu>\n", 300))
+            + "</nvidia_smi_log>\n";
+        var tools = new FakeGpuTools().With("nvidia-smi", _ => xmlLog);
+
+        var ex = Assert.Throws<GpuNotFoundException>(() => GpuStatusReader.Open(GpuSource.NvidiaSmi, Probe(tools), default));
+
+        var tried = Assert.Single(ex.Tried);
+        Assert.Contains("nvidia-smi --query-gpu=index,name,", tried, StringComparison.Ordinal);
+        Assert.Contains("did not answer with the CSV asked for: line 1 has 1 of the 17 fields asked for: '<?xml version=\"1.0\" ?>'", tried, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Query_NvidiaSmiXmlLogFails_KeepsTheCsvGpusWithCudaAndMigEmptyAndWarns()
+    {
+        var tools = new FakeGpuTools().With("nvidia-smi", args => args[0] switch
+        {
+            "-q" => throw new GpuToolException("nvidia-smi exited with code 15: Unable to determine the device handle for GPU 0000:00:09.0"),
+            var a when a.StartsWith("--query-gpu", StringComparison.Ordinal) => A100Csv,
+            _ => string.Empty,
+        });
+
+        using var reader = GpuStatusReader.Open(GpuSource.NvidiaSmi, Probe(tools), default);
+        var gpu = Assert.Single(reader.Query());
+
+        Assert.Equal("NVIDIA A100-SXM4-40GB", gpu.Name);
+        Assert.Null(gpu.CudaVersion);
+        Assert.Empty(gpu.MigDevices);
+        var warning = Assert.Single(reader.Warnings);
+        Assert.StartsWith("nvidia-smi -q -x failed, so CudaVersion is null and MigDevices empty: nvidia-smi exited with code 15", warning, StringComparison.Ordinal);
+        Assert.Single(reader.Query());
+        Assert.Equal(1, tools.Runs.Count(r => r.Arguments[0] == "-q"));
+    }
+
+    [Fact]
     public void Query_ToolPrintsGarbageMidRun_IsASampleErrorNotACrash()
     {
         var calls = 0;

@@ -192,6 +192,13 @@ public sealed partial class GgufModelFinder
 
             return null;
         }
+        catch (GgufFormatException ex)
+        {
+            // A FIFO, socket or device: reported only where a model was expected, like any other non-GGUF file.
+            return explicitFile || path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)
+                ? new GgufScanError(path, ex.ErrorId, GgufErrorCategory.InvalidData, ex)
+                : null;
+        }
         catch (UnauthorizedAccessException ex)
         {
             return explicitFile || path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || OllamaManifestIndex.StoreOf(path) is not null
@@ -247,13 +254,7 @@ public sealed partial class GgufModelFinder
                 var missing = Enumerable.Range(1, split.Count).Where(n => !byNumber.ContainsKey(n)).ToArray();
                 if (missing.Length > 0)
                 {
-                    var dir = Path.GetDirectoryName(candidate.Path) ?? string.Empty;
-                    var names = missing.Select(n => Path.Combine(dir, split.FileNameOf(n))).ToArray();
-                    yield return GgufScanResult.Of(new GgufScanError(
-                        names[0],
-                        "GgufShardMissing",
-                        GgufErrorCategory.ObjectNotFound,
-                        new FileNotFoundException($"Split model '{split.Prefix}' has {split.Count} shards but {string.Join(", ", names)} {(names.Length == 1 ? "is" : "are")} missing.", names[0])));
+                    yield return GgufScanResult.Of(ShardsMissing(candidate.Path, split, missing));
                     continue;
                 }
 
@@ -282,6 +283,19 @@ public sealed partial class GgufModelFinder
         }
     }
 
+    /// <summary>How many shards are missing and the first few by name: a lone "x-00001-of-99999.gguf" is one short line.</summary>
+    private static GgufScanError ShardsMissing(string foundPath, GgufSplitName split, int[] missing)
+    {
+        const int Listed = 5;
+        var dir = Path.GetDirectoryName(foundPath) ?? string.Empty;
+        var names = missing.Take(Listed).Select(n => Path.Combine(dir, split.FileNameOf(n))).ToArray();
+        var more = missing.Length > Listed ? $" and {missing.Length - Listed} more" : string.Empty;
+        var message = missing.Length == 1
+            ? $"Split model '{split.Prefix}' has {split.Count} shards but {names[0]} is missing."
+            : $"Split model '{split.Prefix}' has {split.Count} shards but {missing.Length} are missing: {string.Join(", ", names)}{more}.";
+        return new GgufScanError(names[0], "GgufShardMissing", GgufErrorCategory.ObjectNotFound, new FileNotFoundException(message, names[0]));
+    }
+
     private GgufScanResult ReadModel(IReadOnlyList<Candidate> shards)
     {
         var headers = new List<GgufHeader>(shards.Count);
@@ -302,6 +316,11 @@ public sealed partial class GgufModelFinder
             }
             catch (IOException ex)
             {
+                return GgufScanResult.Of(new GgufScanError(shard.Path, "GgufReadError", GgufErrorCategory.ReadError, ex));
+            }
+            catch (NotSupportedException ex)
+            {
+                // A file that cannot seek (swapped for a pipe after it was checked) is one bad file, not the end of the scan.
                 return GgufScanResult.Of(new GgufScanError(shard.Path, "GgufReadError", GgufErrorCategory.ReadError, ex));
             }
         }
@@ -358,12 +377,20 @@ public sealed partial class GgufModelFinder
             }
         }
 
-        return GgufScanResult.Of(new GgufModel(headers, source, name, kind)
+        try
         {
-            Repository = repository,
-            SnapshotPath = snapshot,
-            Aliases = aliases,
-        });
+            return GgufScanResult.Of(new GgufModel(headers, source, name, kind)
+            {
+                Repository = repository,
+                SnapshotPath = snapshot,
+                Aliases = aliases,
+            });
+        }
+        catch (GgufFormatException ex)
+        {
+            // Shards that only overflow together, a per-layer array no model has: bad data in this model only.
+            return GgufScanResult.Of(new GgufScanError(first.Path, ex.ErrorId, GgufErrorCategory.InvalidData, ex));
+        }
     }
 
     private static GgufHeader WithPath(GgufHeader header, string path) => header.Path == path ? header : header.WithPath(path);

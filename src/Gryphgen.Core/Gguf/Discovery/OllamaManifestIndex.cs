@@ -12,6 +12,9 @@ internal sealed class OllamaManifestIndex
     private const string DefaultHost = "registry.ollama.ai";
     private const string DefaultNamespace = "library";
 
+    /// <summary>A manifest lists a handful of layers in well under a kilobyte; anything past 1 MiB is not one.</summary>
+    private const int MaxManifestBytes = 1024 * 1024;
+
     private readonly Dictionary<string, List<(string Name, GgufModelKind Kind)>> _byBlob = new(StringComparer.Ordinal);
 
     private OllamaManifestIndex()
@@ -61,7 +64,7 @@ internal sealed class OllamaManifestIndex
             var name = DisplayName(parts[0], parts[1], parts[2], parts[3]);
             try
             {
-                using var json = JsonDocument.Parse(File.ReadAllBytes(file));
+                using var json = JsonDocument.Parse(RegularFile.ReadAllBytes(file, MaxManifestBytes));
                 if (!json.RootElement.TryGetProperty("layers", out var layers) || layers.ValueKind != JsonValueKind.Array)
                 {
                     continue;
@@ -104,6 +107,10 @@ internal sealed class OllamaManifestIndex
             }
             catch (UnauthorizedAccessException)
             {
+            }
+            catch (GgufFormatException)
+            {
+                // Not a regular file (a FIFO planted among the manifests): never opened, so it cannot block the scan.
             }
         }
 
