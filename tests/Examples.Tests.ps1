@@ -29,6 +29,15 @@ BeforeDiscovery {
             @{ Name = "README block $n ($((($_ -split '\r?\n') | Where-Object { $_ -notmatch '^\s*#' } | Select-Object -First 1).Trim()))"; Code = $_; Skip = Get-SkipReason $_ }
         })
 
+    # about_Gryphgen's tour: indented parts, each opened by comment lines; a part whose comments say "needs" is skipped.
+    $about = Get-Content -Raw (Join-Path $RepositoryRoot 'docs/en-US/about_Gryphgen.md')
+    $tour = [regex]::Match($about, '(?ms)^## A TOUR\s*$(.*?)(?=^## )').Groups[1].Value
+    $script:TourParts = @([regex]::Matches($tour, '(?m)(?:^    .*\r?\n)+') | ForEach-Object {
+            $code = ($_.Value -split '\r?\n' | ForEach-Object { $_ -replace '^    ', '' }) -join "`n"
+            $comments = ($code -split "`n" | Where-Object { $_ -match '^#' }) -join ' '
+            @{ Name = $comments.TrimStart('# '); Code = $code.Trim(); Skip = $comments -match '\bneeds\b' }
+        })
+
     $script:HelpExamples = foreach ($page in Get-ChildItem (Join-Path $RepositoryRoot 'docs/en-US') -Filter '*-*.md') {
         $markdown = Get-Content -Raw $page.FullName
         $examples = [regex]::Match($markdown, '(?ms)^## EXAMPLES\s*$(.*?)(?=^## )').Groups[1].Value
@@ -97,6 +106,13 @@ Describe "The README's quick start" {
         $result = Invoke-Example ($Blocks -join "`n")
         $result.ExitCode | Should -Be 0 -Because $result.Output
         $result.Output | Should -Match 'You said: Hello, echo'
+    }
+}
+
+Describe 'about_Gryphgen, a tour: <Name>' -ForEach $TourParts {
+    It 'runs as pasted' -Skip:([bool] $Skip) {
+        $result = Invoke-Example $Code
+        $result.ExitCode | Should -Be 0 -Because $result.Output
     }
 }
 
