@@ -133,3 +133,38 @@ Describe 'Help: <Name>' -ForEach $HelpExamples {
         $Code | Should -Not -Match '(?m)^(PS>|>>)' -Because 'output and prompts belong in an ```Output block, so copying the code copies only code'
     }
 }
+
+Describe 'The README as a user''s guide' {
+    BeforeAll {
+        $script:Readme = Get-Content -Raw (Join-Path $RepositoryRoot 'README.md')
+        $script:TestCommand = 'dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test'
+    }
+
+    It 'states the test command that .ci/run runs, exactly' {
+        $Readme | Should -Match ([regex]::Escape("``````sh`n$TestCommand`n``````"))
+        $ciCommands = Get-Content (Join-Path $RepositoryRoot '.ci/run') | Where-Object { $_ -and $_ -notmatch '^\s*#' -and $_ -match '^\S' }
+        $ciCommands[-1] | Should -BeExactly $TestCommand
+    }
+
+    It 'shows installing and importing on its first screen' {
+        $firstScreen = ($Readme -split '\r?\n' | Select-Object -First 40) -join "`n"
+        $firstScreen | Should -Match 'Install-PSResource'
+        $firstScreen | Should -Match 'Import-Module'
+        $firstScreen | Should -Match 'dotnet pwsh ./build.ps1 -Task Build'
+    }
+
+    It 'keeps measurements and design notes in docs/, and links them' {
+        $Readme | Should -Not -Match '(?i)\bsession\b|\bpass on issue|\bµs\b|GB/s'
+        foreach ($page in 'docs/performance.md', 'docs/design.md') {
+            Join-Path $RepositoryRoot $page | Should -Exist
+            $Readme | Should -Match ([regex]::Escape("($page)"))
+        }
+        Get-Content -Raw (Join-Path $RepositoryRoot 'docs/performance.md') | Should -Match ([regex]::Escape('./build.ps1 -Task Bench'))
+    }
+
+    It 'shows -AllowShared wherever it talks to the perl_pipes scripts'' pipes' {
+        $lines = $Readme -split '\r?\n' | Where-Object { $_ -match '/tmp/model\d_to_model\d' -and $_ -match 'GryphMessage' }
+        $lines | Should -Not -BeNullOrEmpty
+        $lines | ForEach-Object { $_ | Should -Match '-AllowShared' }
+    }
+}
