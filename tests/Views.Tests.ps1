@@ -64,6 +64,15 @@ Describe 'Default views at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width
     }
 }
 
+Describe 'The tensors of a model at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) -Skip:$SkipSharedTestData {
+    It 'shows each tensor''s name, type, shape and size in binary units' {
+        $model = Find-GgufModel -Path (Join-Path $SharedTestData 'gguf/llama-2-tiny-random.gguf')
+        $table = $model.GetTensors() | Select-Object -First 3 | Out-String -Width $Width
+        $table | Should -Match '(?m)^Name +Type +Shape +Size\s*$'
+        $table | Should -Match '(?m)^token_embd\.weight +F16 +8 x 32000 +500\.0 KiB\s*$'
+    }
+}
+
 Describe 'ModelFit as flat text' -Skip:$SkipSharedTestData {
     BeforeAll {
         $script:Fits = @(Find-GgufModel -Path (Join-Path $SharedTestData 'gguf') -WarningAction Ignore |
