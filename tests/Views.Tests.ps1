@@ -33,6 +33,27 @@ BeforeAll {
 }
 
 Describe 'Default views at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
+    It 'keeps the <Type> table''s header on one line' -ForEach @(
+        @{ Type = 'GryphMessage' }, @{ Type = 'ChatTranscriptEntry' }, @{ Type = 'GryphPipe' }, @{ Type = 'GryphAgent' }
+    ) {
+        $env:GRYPHGEN_PIPE_DIR = Join-Path ([IO.Path]::GetTempPath()) "gryph-views-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        try {
+            $item = switch ($Type) {
+                'GryphMessage' { $Message }
+                'ChatTranscriptEntry' { $Chat }
+                'GryphPipe' { New-GryphPipe -Name 'an-endpoint-with-a-long-name' }
+                'GryphAgent' { Start-GryphAgent -Name 'views-agent' -ScriptBlock { param($message) 'a reply from a script block agent' } }
+            }
+            $lines = ($item | Out-String -Width $Width) -split '\r?\n' | Where-Object { $_.Trim() }
+            $lines[1] | Should -Match '^-+( +-+)*$' -Because "the header must not wrap:`n$($lines -join "`n")"
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual $Width }
+        }
+        finally {
+            Get-GryphAgent | Stop-GryphAgent
+            Remove-Item -Recurse -Force $env:GRYPHGEN_PIPE_DIR -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'gives a message''s Content more room than From, To or ReplyTo' {
         $table = $Message | Out-String -Width $Width
         $content = Get-ColumnWidth $table 'Content' $Width
