@@ -61,6 +61,17 @@ Describe 'Default views at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width
         $table | Should -Match 'The quick brown fox'
     }
 
+    It 'keeps a GPU''s alerts on screen' {
+        $gpu = [Gryphgen.Core.Gpu.GpuStatus]@{
+            Index = 0; Name = 'NVIDIA GeForce RTX 4090'; MemoryTotal = 24GB; MemoryUsed = 23GB; TemperatureC = 85
+            UtilizationGpu = 97; PowerDrawW = 402; PowerLimitW = 450; Alerts = [string[]]@('Memory 95.8% > 90%', 'Temperature 85 C > 80 C')
+        }
+        $table = $gpu | Out-String -Width $Width
+        ($table -split '\r?\n' | Where-Object { $_.Trim() })[1] | Should -Match '^-+( +-+)*$' -Because "the header must not wrap:`n$table"
+        $table | Should -Match 'RTX 4090'
+        (Get-ColumnText $table 'Alerts') -replace '\s', '' | Should -Be 'MemTemp' -Because 'Mem and Temp stand for the two alerts'
+    }
+
     It 'shows a chat line''s whole Content' {
         $table = $Chat | Out-String -Width $Width
         (Get-ColumnText $table 'Content') -replace '\s', '' | Should -Be ($Chat.Content -replace '\s', '')
