@@ -4,8 +4,8 @@
 # every help example runs alone, since a user copies one at a time.
 #
 # A block whose first line is a comment starting "# Needs:" (a GPU, a server, a model file, another program) or
-# "# Runs until Ctrl+C" is skipped here, with that comment as the reason; it tells the reader the same. Output shown in the help is in
-# ```Output blocks and is not run.
+# "# Runs until Ctrl+C" is skipped here, with that comment as the reason; it tells the reader the same. Output
+# shown in the help is in ```Output blocks and is not run.
 BeforeDiscovery {
     . $PSScriptRoot/common.ps1
 
