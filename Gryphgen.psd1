@@ -45,7 +45,7 @@
         PSData = @{
             Tags         = @('LLM', 'GGUF', 'GPU', 'llama.cpp', 'NamedPipe', 'FIFO', 'NATS', 'Linux')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ProjectUri   = 'https://example.invalid/gryphgen'
+            # No ProjectUri until the module has a public home: a made-up address would send users nowhere.
         }
     }
 }

@@ -67,9 +67,9 @@ Describe 'Find-GgufModel on the shared GGUF files' -Skip:$SkipSharedTestData {
     }
 
     It 'shows the default table' {
-        $table = Find-GgufModel -Path (Join-Path $GgufFolder 'llama-2-tiny-random.gguf') | Out-String
-        $table | Should -Match 'Name\s+Architecture\s+Params\s+Quant\s+Context\s+Size\s+Path'
-        $table | Should -Match 'LLaMA v2\s+llama\s+513K\s+F16\s+4096\s+1\.7 MB'
+        $table = Find-GgufModel -Path (Join-Path $GgufFolder 'llama-2-tiny-random.gguf') | Out-String -Width 120 # 80 columns: Views.Tests.ps1
+        $table | Should -Match 'Name\s+Arch\s+Params\s+Quant\s+Context\s+Size\s+File'
+        $table | Should -Match 'LLaMA v2\s+llama\s+513K\s+F16\s+4096\s+1\.7 MiB\s+llama-2-tiny-random\.gguf'
     }
 }
 

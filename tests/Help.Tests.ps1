@@ -43,6 +43,15 @@ Describe 'Help for <Name>' -ForEach $Commands {
         ([regex]::Matches($Markdown, '(?m)^### Example \d+')).Count | Should -BeGreaterOrEqual 2
     }
 
+    It 'titles every example with what it does' {
+        [regex]::Matches($Markdown, '(?m)^### Example \d+:?\s*$').Value | Should -BeNullOrEmpty -Because 'a bare "Example 1" says nothing'
+    }
+
+    It 'shows parameter types by name, never Nullable`1' {
+        # An int? parameter is an Int32 to the user; the CLR's generic name in SYNTAX or PARAMETERS says nothing.
+        Get-Help $Name -Full | Out-String -Width 200 | Should -Not -Match 'Nullable'
+    }
+
     It 'is shown by Get-Help -Full with synopsis, description, parameters and examples' {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
@@ -54,6 +63,20 @@ Describe 'Help for <Name>' -ForEach $Commands {
             $helpParameters | Should -Contain $parameter
             ($help.Parameters.Parameter | Where-Object Name -EQ $parameter).Description.Text | Should -Not -BeNullOrEmpty
         }
+    }
+}
+
+Describe 'Examples in Get-Help' {
+    It 'set an example''s output apart from its code by a blank line' {
+        $example = (Get-Help Receive-GryphMessage -Examples).Examples.Example | Select-Object -First 1
+        $example.Code | Should -Match 'Receive-GryphMessage -Name bob\r?\n\r?\nTime \(local\)'
+    }
+}
+
+Describe 'The module manifest' {
+    It 'names no made-up project address' {
+        $manifest = Import-PowerShellDataFile (Join-Path $RepositoryRoot 'Gryphgen.psd1')
+        $manifest.PrivateData.PSData.ProjectUri | Should -Not -Match 'example\.(invalid|com|org)'
     }
 }
 

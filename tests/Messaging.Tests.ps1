@@ -224,6 +224,25 @@ Describe 'Timeouts' {
         $clock.Elapsed.TotalSeconds | Should -BeLessOrEqual 2.2
         $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphPipeNoReader,*'
         $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        # The user learns how long it waited and what has to run for a send to go through.
+        $err[0].Exception.Message | Should -Match '\b2(\.\d)? s\b'
+        $err[0].Exception.Message | Should -Match 'Receive-GryphMessage'
+        $err[0].Exception.Message | Should -Match 'Start-GryphAgent'
+    }
+
+    It 'keeps a -Continuous receiver without -TimeoutSeconds waiting past the 30 s default' {
+        New-GryphPipe -Name patient | Out-Null
+        $receiver = Start-FreshPwsh -Script "Receive-GryphMessage -Name patient -Continuous | Select-Object -First 1 | ForEach-Object Content"
+        try {
+            Wait-Reader (Get-GryphPipe -Name patient).Path
+            # The property under test is the passing of time: a receiver with the old 30 s idle limit has gone by now.
+            $receiver.WaitForExit(32000) | Should -BeFalse -Because '-Continuous waits until stopped'
+            Send-GryphMessage -To patient -Content 'still here' -TimeoutSeconds 5
+            (Wait-Process $receiver 30).Trim() | Should -Be 'still here'
+        }
+        finally {
+            if (-not $receiver.HasExited) { $receiver.Kill($true) }
+        }
     }
 
     It 'fails a receive with no writer at the timeout, with a clear error' {

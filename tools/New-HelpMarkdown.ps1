@@ -30,7 +30,9 @@ foreach ($command in Get-Command -Module Gryphgen -CommandType Cmdlet) {
         $position = if ($first.Position -ge 0) { $first.Position } else { 'Named' }
         $null = $text.AppendLine("### -$($parameter.Name)`n{{ Fill $($parameter.Name) Description }}`n")
         $null = $text.AppendLine("``````yaml")
-        $null = $text.AppendLine("Type: $($parameter.ParameterType.Name)")
+        # Get-Help shows this name: an int? parameter reads as Int32, as platyPS writes it, not Nullable`1.
+        $type = [Nullable]::GetUnderlyingType($parameter.ParameterType) ?? $parameter.ParameterType
+        $null = $text.AppendLine("Type: $($type.Name)")
         $null = $text.AppendLine("Parameter Sets: $(if ($sets -contains '__AllParameterSets') { '(All)' } else { $sets -join ', ' })")
         $null = $text.AppendLine("Aliases: $($parameter.Aliases -join ', ')`n")
         $null = $text.AppendLine("Required: $([bool]($attributes.Mandatory -contains $true))")

@@ -76,7 +76,9 @@ internal static class PlatyPsMarkdownParser
         var examples = new List<ExampleHelp>();
         foreach (var (heading, body) in SplitByLevel3(blocks))
         {
-            var code = string.Join(Environment.NewLine, body.OfType<FencedCodeBlock>().Select(CodeText));
+            // A blank line between the code and its Output block, as platyPS writes them, so Get-Help shows where
+            // the commands end and their output begins.
+            var code = string.Join(Environment.NewLine + Environment.NewLine, body.OfType<FencedCodeBlock>().Select(CodeText));
             var remarks = Paragraphs(body.Where(b => b is not FencedCodeBlock).ToList(), markdown);
             examples.Add(new ExampleHelp(heading, code, remarks));
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Gryphgen.Core.Native;
@@ -37,6 +38,7 @@ public sealed class FifoWriter : IDisposable
                 $"No pipe at '{path}'. Create it with New-GryphPipe.", path);
         FifoAccess.VerifyFifo(status, path, allowShared);
 
+        var waitingSince = Stopwatch.GetTimestamp();
         var wait = new CancellableWait(token);
         try
         {
@@ -66,8 +68,7 @@ public sealed class FifoWriter : IDisposable
                     case LibC.ENXIO:
                         if (deadline.HasExpired)
                         {
-                            throw new GryphgenException("GryphPipeNoReader", GryphgenErrorKind.Timeout,
-                                $"No reader opened '{path}' before the timeout.", path);
+                            throw NoReader(path, Stopwatch.GetElapsedTime(waitingSince));
                         }
 
                         // inotify reports a reader's open only once it completes, and a reader that opened
@@ -92,6 +93,16 @@ public sealed class FifoWriter : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// A sender waits for a reader because a FIFO cannot hold a message without one; the usual cause is that nothing
+    /// receives on that endpoint yet, so the message says what has to be running.
+    /// </summary>
+    private static GryphgenException NoReader(string path, TimeSpan waited) =>
+        new("GryphPipeNoReader", GryphgenErrorKind.Timeout,
+            $"Nothing read '{path}' in the {waited.TotalSeconds:0.#} s this send waited. A message is delivered only to a running " +
+            "receiver: start Receive-GryphMessage or an agent (Start-GryphAgent) on that endpoint first, for example in a " +
+            "background job or another pwsh, or wait longer with -TimeoutSeconds.", path);
 
     /// <summary>Writes all of <paramref name="data"/>, waiting for room in the pipe until the deadline.</summary>
     [MethodImpl(HotPath.Options)]

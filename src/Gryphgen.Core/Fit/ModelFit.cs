@@ -114,6 +114,21 @@ public sealed record ModelFit
 
     /// <summary>The full estimate behind the plan.</summary>
     public required LlamaCppMemoryEstimate Estimate { get; init; }
+
+    // Flat text beside the nested objects, so Export-Csv and Format-Table say which model a row is about and
+    // where it goes, instead of writing type names.
+
+    /// <summary>The model's name, as <see cref="GgufModel.Name"/>.</summary>
+    public string ModelName => Model.Name;
+
+    /// <summary>The model's file (the first shard of a split model), as <see cref="GgufModel.Path"/>.</summary>
+    public string ModelPath => Model.Path;
+
+    /// <summary>Each GPU's share, e.g. <c>RTX 4090: 33 layers, 5.5 GiB of 21.6 GiB</c>, joined with "; ".</summary>
+    public string DeviceSummary => string.Join("; ", Devices);
+
+    /// <summary>The Ollama options as text, e.g. <c>num_gpu=33 num_ctx=8192</c>.</summary>
+    public string OllamaOptionsText => string.Join(' ', OllamaOptions.Select(option => $"{option.Key}={option.Value}"));
 }
 
 /// <summary>Byte counts as people read them.</summary>

@@ -7,7 +7,8 @@ namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
 /// Receives messages from an endpoint or pipe and emits each as it arrives. -Count N stops after N messages
-/// (the timeout bounds the whole call); -Continuous runs until Ctrl+C or until -TimeoutSeconds pass idle.
+/// (the timeout bounds the whole call); -Continuous runs until Ctrl+C, or, when -TimeoutSeconds is given, until that
+/// many seconds pass idle: a persistent responder must not end on its own because nobody wrote for a while.
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "GryphMessage", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(GryphMessage))]
@@ -51,7 +52,8 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
                 : OpenPath(ResolvePath(Path));
             var path = receiver.Path;
             var received = 0;
-            var deadline = DeadlineFrom(TimeoutSeconds);
+            var timeoutSeconds = Continuous && !MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSeconds)) ? 0 : TimeoutSeconds;
+            var deadline = DeadlineFrom(timeoutSeconds);
             while (Continuous || received < Count)
             {
                 var result = Raw ? receiver.ReceiveRaw(deadline) : receiver.Receive(deadline);
@@ -61,7 +63,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
                     received++;
                     if (Continuous)
                     {
-                        deadline = DeadlineFrom(TimeoutSeconds); // the timeout counts idle time
+                        deadline = DeadlineFrom(timeoutSeconds); // the timeout counts idle time
                     }
                 }
                 else if (result.Error is { } error)

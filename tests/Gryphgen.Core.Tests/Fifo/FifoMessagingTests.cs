@@ -108,6 +108,9 @@ public sealed class FifoMessagingTests : FifoTestBase
         Attempt(0.05);
         Assert.Equal("GryphPipeNoReader", error.ErrorId);
         Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 1.1);
+        Assert.Matches(@"in the (0\.9|1|1\.1) s this send waited", error.Message); // how long, so the user can tell a timeout from a refusal
+        Assert.Contains("Receive-GryphMessage", error.Message, StringComparison.Ordinal); // and what has to be running
+        Assert.Contains("Start-GryphAgent", error.Message, StringComparison.Ordinal);
         Assert.Equal(before, OpenDescriptors.Count());
     }
 
