@@ -52,6 +52,9 @@ public sealed class LlamaCppAccuracyTests(SparseModels models, ITestOutputHelper
             CacheTypeK = cache,
             CacheTypeV = cache,
             FlashAttention = flashAttention,
+
+            // llama.cpp's own buffers; llama-server's checkpoints are host copies it makes later, tested apart.
+            ContextCheckpoints = 0,
         });
 
         var line = $"{model} ctx={context} {cache} fa={flashAttention}: weights {Dev(estimate.HostWeightsBytes, measured.Model)}, " +

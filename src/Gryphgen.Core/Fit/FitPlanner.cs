@@ -291,6 +291,11 @@ public static class FitPlanner
             sb.Append(CultureInfo.InvariantCulture, $" -np {settings.Parallel}");
         }
 
+        if (settings.ContextCheckpoints != new LlamaCppSettings().ContextCheckpoints)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" --ctx-checkpoints {settings.ContextCheckpoints}");
+        }
+
         if (settings.ExpertsOnHost)
         {
             sb.Append(" --cpu-moe");

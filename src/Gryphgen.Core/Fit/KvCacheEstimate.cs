@@ -36,6 +36,13 @@ public sealed class KvCacheEstimate
     /// <summary>Bytes of layer <paramref name="layer"/>: K + V + recurrent state.</summary>
     public long LayerBytes(int layer) => LayerKeyBytes[layer] + LayerValueBytes[layer] + LayerStateBytes[layer];
 
+    /// <summary>
+    /// One sequence's partial state, bytes: its recurrent state and its sliding-window cache, what a llama-server
+    /// context checkpoint copies (llama_state_seq_get_data with LLAMA_STATE_SEQ_FLAGS_PARTIAL_ONLY); 0 for a model
+    /// with neither, which llama-server never checkpoints. The window part is an upper bound: the cells in use.
+    /// </summary>
+    public long CheckpointBytes { get; private init; }
+
     /// <summary>The whole cache, bytes: what llama.cpp's "KV buffer size" lines add up to.</summary>
     public long TotalBytes => LayerKeyBytes.Sum() + LayerValueBytes.Sum() + LayerStateBytes.Sum();
 
@@ -82,6 +89,17 @@ public sealed class KvCacheEstimate
             }
         }
 
-        return new KvCacheEstimate(cells, swaCells, k, v, state);
+        long checkpoint = 0;
+        for (var il = 0; il < n; il++)
+        {
+            checkpoint += shape.Attention[il] switch
+            {
+                LayerAttention.Recurrent => state[il] / parallel,
+                LayerAttention.SlidingWindow => (k[il] + v[il]) / parallel,
+                _ => 0,
+            };
+        }
+
+        return new KvCacheEstimate(cells, swaCells, k, v, state) { CheckpointBytes = checkpoint };
     }
 }

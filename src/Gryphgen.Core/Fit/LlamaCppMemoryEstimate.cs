@@ -63,11 +63,14 @@ public sealed record LlamaCppMemoryEstimate
     /// <summary>The host output (logits) buffer, bytes.</summary>
     public required long OutputBytes { get; init; }
 
+    /// <summary>llama-server's context checkpoints in host memory, bytes: settings' ContextCheckpoints × parallel slots × one sequence's recurrent state and window cache.</summary>
+    public long HostCheckpointBytes { get; init; }
+
     /// <summary>All GPU memory, bytes.</summary>
     public long GpuBytes => Devices.Sum(d => d.TotalBytes);
 
     /// <summary>All host memory, bytes (mapped weights included: they are resident once read).</summary>
-    public long HostBytes => HostWeightsBytes + HostKvCacheBytes + HostComputeBytes + OutputBytes;
+    public long HostBytes => HostWeightsBytes + HostKvCacheBytes + HostComputeBytes + OutputBytes + HostCheckpointBytes;
 
     /// <summary>Weights anywhere, bytes.</summary>
     public long WeightsBytes => HostWeightsBytes + Devices.Sum(d => d.WeightsBytes);
@@ -242,6 +245,7 @@ public sealed class LlamaCppModelCost
             HostKvCacheBytes = hostKv,
             HostComputeBytes = hostCompute,
             OutputBytes = outputBytes,
+            HostCheckpointBytes = (long)Math.Max(0, settings.ContextCheckpoints) * Math.Max(1, settings.Parallel) * kv.CheckpointBytes,
         };
     }
 }

@@ -42,6 +42,13 @@ public sealed record LlamaCppSettings
     /// </summary>
     public int ExpertLayersOnHost { get; init; }
 
+    /// <summary>
+    /// Context checkpoints llama-server keeps per slot (<c>--ctx-checkpoints</c>, default 32) for models whose cache
+    /// cannot be cut back to a shorter prompt (recurrent state, sliding windows): each is a copy, in host memory, of
+    /// one sequence's recurrent state and sliding-window cache. 0 = none (llama-cli, or <c>--ctx-checkpoints 0</c>).
+    /// </summary>
+    public int ContextCheckpoints { get; init; } = 32;
+
     /// <summary>Whether block <paramref name="layer"/>'s experts stay in host memory.</summary>
     public bool KeepsExpertsOnHost(int layer) => ExpertsOnHost || layer < ExpertLayersOnHost;
 

@@ -93,6 +93,10 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
     public string? DraftModel { get; set; }
 
     [Parameter]
+    [ValidateRange(0, 1024)]
+    public int ContextCheckpoints { get; set; } = 32;
+
+    [Parameter]
     public SwitchParameter Together { get; set; }
 
     [Parameter]
@@ -159,6 +163,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             Parallel = Parallel,
             DeviceOverheadBytes = OverheadBytes,
             ExpertsOnHost = CpuMoe.IsPresent,
+            ContextCheckpoints = ContextCheckpoints,
         };
 
         var usable = new List<GgufModel>();
