@@ -116,6 +116,30 @@ Describe 'Find-GgufModel on generated model folders' {
         Find-GgufModel -Path $Tree -MaxSize 14GB -MinSize 4GB -ErrorAction SilentlyContinue | ForEach-Object Path | Should -Be $Big
     }
 
+    It 'reports a FIFO holding "GGUF" as one error and lists the folder''s models' -Skip:(-not $IsLinux) {
+        $folder = Join-Path ([IO.Path]::GetTempPath()) "gryphgen-fifo-$([guid]::NewGuid())"
+        New-TestModel (Join-Path $folder 'b-model.gguf') 'Beside the pipe'
+        $fifo = Join-Path $folder 'a-pipe.gguf'
+        mkfifo $fifo
+        # Opened read-write, a FIFO never blocks its opener; the magic then waits in it for whoever reads.
+        $holder = [IO.FileStream]::new($fifo, 'Open', 'ReadWrite')
+        try {
+            $holder.Write([Text.Encoding]::ASCII.GetBytes('GGUF'), 0, 4); $holder.Flush()
+            # In a separate pwsh, so a scan that blocks on the pipe is killed rather than stalling the run.
+            $peer = Start-FreshPwsh ("Find-GgufModel -Path '$folder' -ErrorVariable e -ErrorAction SilentlyContinue | ForEach-Object { 'model: ' + `$_.Name }; " +
+                "`$e | ForEach-Object { 'error: ' + `$_.FullyQualifiedErrorId.Split(',')[0] + ' ' + `$_.TargetObject }")
+            $exited = $peer.WaitForExit(60000)
+            if (-not $exited) { $peer.Kill($true); $peer.WaitForExit() }
+            $exited | Should -BeTrue -Because 'a FIFO in a scanned folder must not block the scan'
+            $lines = $peer.StandardOutput.ReadToEnd() -split "`n" | ForEach-Object Trim | Where-Object { $_ }
+            $lines | Should -Be @('model: Beside the pipe', "error: GgufNotGguf $fifo")
+        }
+        finally {
+            $holder.Dispose()
+            Remove-Item -Recurse -Force $folder
+        }
+    }
+
     It 'reports a path that does not exist' {
         Find-GgufModel -Path (Join-Path $Tree 'nope') -ErrorVariable problems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'PathNotFound*'

@@ -131,6 +131,35 @@ public sealed class GetGpuStatusTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task Stop_WhileTheToolHangs_ReturnsWithin100Milliseconds()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "A FIFO tells when the stand-in tool has started.");
+        var started = Path.Combine(_bin, "started");
+        using (var mkfifo = Process.Start("mkfifo", started))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        var tool = Path.Combine(_bin, "amd-smi");
+        File.WriteAllText(tool, "#!/bin/sh\necho $$ > '" + started + "'\nexec sleep 1000\n");
+        File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _host.Run("Get-GpuStatus -Source RocmSmi -ErrorAction SilentlyContinue"); // load and JIT the cmdlet first
+        using var shell = _host.Create();
+        shell.AddScript("Get-GpuStatus -Source AmdSmi");
+
+        var async = shell.BeginInvoke();
+        var pid = int.Parse(await File.ReadAllTextAsync(started).WaitAsync(TimeSpan.FromSeconds(20)), System.Globalization.CultureInfo.InvariantCulture);
+        using var hung = Process.GetProcessById(pid);
+        var watch = Stopwatch.StartNew();
+        shell.Stop();
+        watch.Stop();
+
+        Assert.True(async.IsCompleted);
+        Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(100), $"Stop took {watch.Elapsed.TotalMilliseconds:0} ms");
+        await hung.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)); // the hung tool is killed, not left behind
+    }
+
+    [SkippableFact]
     public void Filters_IndexAndUuid_AndAMissingIndexIsAnError()
     {
         Skip.If(OperatingSystem.IsWindows(), "The fake nvidia-smi is a POSIX shell script.");

@@ -306,6 +306,23 @@ public sealed class GgufDiscoveryTests : IDisposable
         Assert.Equal(4, held.Unread());
     }
 
+    [SkippableFact]
+    public async Task Find_OllamaStoreWithAFifoAmongItsManifests_NamesTheBlobFromTheRealManifest()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs");
+        var store = Home(".ollama", "models");
+        Write(Path.Combine(store, "blobs", "sha256-" + new string('a', 64)), SmallModel("Blob"));
+        var manifest = System.Text.Json.JsonSerializer.Serialize(new { layers = new[] { new { mediaType = "application/vnd.ollama.image.model", digest = "sha256:" + new string('a', 64) } } });
+        Write(Path.Combine(store, "manifests", "registry.ollama.ai", "library", "real", "latest"), System.Text.Encoding.UTF8.GetBytes(manifest));
+        Directory.CreateDirectory(Path.Combine(store, "manifests", "registry.ollama.ai", "library", "planted"));
+        Assert.Equal(0, LibC.MkFifo(Path.Combine(store, "manifests", "registry.ollama.ai", "library", "planted", "latest"), Convert.ToUInt32("600", 8)));
+
+        var (models, errors) = await Task.Run(() => Scan(store)).WaitAsync(TimeSpan.FromSeconds(20)); // reading the FIFO would wait for a writer
+
+        Assert.Empty(errors);
+        Assert.Equal("real:latest", Assert.Single(models).Name);
+    }
+
     /// <summary>A FIFO held open for reading and writing (so opening it never blocks) with "GGUF" waiting in it.</summary>
     private static HeldFifo FifoHoldingGgufMagic(string path)
     {
