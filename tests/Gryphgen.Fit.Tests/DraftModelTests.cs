@@ -9,22 +9,9 @@ namespace Gryphgen.Fit.Tests;
 /// weights, its own KV cache at the model's context and its own compute buffer, each as llama.cpp allocates them
 /// for that file.
 /// </summary>
-public sealed class DraftModelTests : IDisposable
+public sealed class DraftModelTests : SparseModelFolder
 {
     private const long GiB = 1024L * 1024 * 1024;
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gryph-draft-" + Guid.NewGuid().ToString("N"));
-
-    public DraftModelTests() => Directory.CreateDirectory(_folder);
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private GgufModel Write(GgufModelShape shape, string name)
-    {
-        var path = Path.Combine(_folder, name + ".gguf");
-        GgufModelBuilder.Write(shape, path);
-        return new GgufModel([GgufHeaderReader.Read(path)]);
-    }
-
     [SkippableFact]
     public void TheDraft_AddsWhatLlamaCppAllocatesForIt_ToTheFirstGpu()
     {

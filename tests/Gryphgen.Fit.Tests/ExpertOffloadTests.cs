@@ -8,22 +8,16 @@ namespace Gryphgen.Fit.Tests;
 /// experts of the fewest leading blocks in host memory (--n-cpu-moe N), layers moving off only when every expert
 /// on the host is still too much.
 /// </summary>
-public sealed class ExpertOffloadTests : IDisposable
+public sealed class ExpertOffloadTests : SparseModelFolder
 {
     private const long GiB = 1024L * 1024 * 1024;
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gryph-experts-" + Guid.NewGuid().ToString("N"));
-
-    public ExpertOffloadTests() => Directory.CreateDirectory(_folder);
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
     public static TheoryData<string> MoePresets { get; } = ["SmallMoe", "Qwen35Moe35BA3B", "Qwen3Next80BA3B", "Glm45Air", "Lfm2Moe8BA1B", "Granite4HTiny"];
 
     private LlamaCppModelCost Cost(string preset)
     {
         var shape = typeof(GgufModelShape).GetProperty(preset)?.GetValue(null) as GgufModelShape
             ?? (GgufModelShape)typeof(ReleasedModelShapes).GetProperty(preset)!.GetValue(null)!;
-        var path = Path.Combine(_folder, preset + ".gguf");
+        var path = Path.Combine(Folder, preset + ".gguf");
         GgufModelBuilder.Write(shape, path);
         return new LlamaCppModelCost(new GgufModel([GgufHeaderReader.Read(path)]));
     }
@@ -97,21 +91,10 @@ public sealed class ExpertOffloadTests : IDisposable
 }
 
 /// <summary>-Together: a MoE model joins a set with its experts in host memory when that lets more in.</summary>
-public sealed class TogetherExpertOffloadTests : IDisposable
+public sealed class TogetherExpertOffloadTests : SparseModelFolder
 {
     private const long GiB = 1024L * 1024 * 1024;
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gryph-together-experts-" + Guid.NewGuid().ToString("N"));
-
-    public TogetherExpertOffloadTests() => Directory.CreateDirectory(_folder);
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private GgufModel Write(GgufModelShape shape, string name)
-    {
-        var path = Path.Combine(_folder, name + ".gguf");
-        GgufModelBuilder.Write(shape, path);
-        return new GgufModel([GgufHeaderReader.Read(path)]);
-    }
+    public TogetherExpertOffloadTests() => Directory.CreateDirectory(Folder);
 
     [Fact]
     public void AMoeThatFillsTheCardAlone_SharesItWithADenseModel_KeepingOnlyTheExpertsThatDoNotFit()

@@ -4,22 +4,9 @@ using Gryphgen.Core.Gguf;
 namespace Gryphgen.Fit.Tests;
 
 /// <summary>Properties of the plans that must hold whatever the model: monotonic in context and in memory.</summary>
-public sealed class FitPlannerTests : IDisposable
+public sealed class FitPlannerTests : SparseModelFolder
 {
     private const long MiB = 1024 * 1024;
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gryph-fitplan-" + Guid.NewGuid().ToString("N"));
-
-    public FitPlannerTests() => Directory.CreateDirectory(_folder);
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private GgufModel Write(GgufModelShape shape, string name)
-    {
-        var path = Path.Combine(_folder, name + ".gguf");
-        GgufModelBuilder.Write(shape, path);
-        return new GgufModel([GgufHeaderReader.Read(path)]);
-    }
-
     private static GgufModelShape RandomShape(Random rng)
     {
         var heads = 1 << rng.Next(0, 4);

@@ -13,7 +13,6 @@ namespace Gryphgen.Fit.Tests;
 /// </summary>
 public sealed class LlamaCppAccuracyTests(SparseModels models, ITestOutputHelper output) : IClassFixture<SparseModels>
 {
-    private const double Rounding = 0.006 * 1024 * 1024;
 
     public static TheoryData<string, int, KvCacheType, bool> Cases { get; } = Build();
 
@@ -57,26 +56,16 @@ public sealed class LlamaCppAccuracyTests(SparseModels models, ITestOutputHelper
             ContextCheckpoints = 0,
         });
 
-        var line = $"{model} ctx={context} {cache} fa={flashAttention}: weights {Dev(estimate.HostWeightsBytes, measured.Model)}, " +
-            $"KV {Dev(estimate.HostKvCacheBytes, measured.Kv)}, output {Dev(estimate.OutputBytes, measured.Output)}, " +
-            $"compute {Dev(estimate.HostComputeBytes, measured.Compute)}, total {Dev(estimate.HostBytes, measured.Total)}";
+        var line = $"{model} ctx={context} {cache} fa={flashAttention}: weights {BufferTolerance.Dev(estimate.HostWeightsBytes, measured.Model)}, " +
+            $"KV {BufferTolerance.Dev(estimate.HostKvCacheBytes, measured.Kv)}, output {BufferTolerance.Dev(estimate.OutputBytes, measured.Output)}, " +
+            $"compute {BufferTolerance.Dev(estimate.HostComputeBytes, measured.Compute)}, total {BufferTolerance.Dev(estimate.HostBytes, measured.Total)}";
         output.WriteLine(line);
         File.AppendAllText(Path.Combine(Path.GetTempPath(), "gryph-fit-accuracy.txt"), line + Environment.NewLine);
 
-        Within(estimate.HostWeightsBytes, measured.Model, 0.01, "weights");
-        Within(estimate.HostKvCacheBytes, measured.Kv, 0.01, "KV cache");
-        Within(estimate.OutputBytes, measured.Output, 0.01, "output buffer");
-        Within(estimate.HostComputeBytes, measured.Compute, 0.15, "compute buffer");
-        Within(estimate.HostBytes, measured.Total, 0.05, "total");
-    }
-
-    private static string Dev(long estimate, long measured) =>
-        $"{estimate / 1048576.0:F2}/{measured / 1048576.0:F2} MiB ({(measured == 0 ? 0 : 100.0 * (estimate - measured) / measured):+0.0;-0.0;0.0}%)";
-
-    private static void Within(long estimate, long measured, double tolerance, string what)
-    {
-        var allowed = Math.Max(measured * tolerance, Rounding);
-        Assert.True(Math.Abs(estimate - measured) <= allowed,
-            $"{what}: estimated {estimate} bytes, llama.cpp {measured} bytes (allowed ±{allowed:F0}).");
+        BufferTolerance.Within(estimate.HostWeightsBytes, measured.Model, 0.01, "weights");
+        BufferTolerance.Within(estimate.HostKvCacheBytes, measured.Kv, 0.01, "KV cache");
+        BufferTolerance.Within(estimate.OutputBytes, measured.Output, 0.01, "output buffer");
+        BufferTolerance.Within(estimate.HostComputeBytes, measured.Compute, 0.15, "compute buffer");
+        BufferTolerance.Within(estimate.HostBytes, measured.Total, 0.05, "total");
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using LLama.Extensions;
 using LLama.Common;
@@ -70,6 +71,46 @@ internal static partial class LlamaCppLoadLog
     /// </summary>
     public static LlamaCppBuffers MeasureWithoutAllocating(string path, uint context, GGMLType cacheType, bool flashAttention, uint seqMax = 1) =>
         Measure(path, context, cacheType, flashAttention, seqMax: seqMax, sizeOnly: true);
+
+    /// <summary>
+    /// Bytes llama.cpp's llama_state_seq_get_size_ext(PARTIAL_ONLY) reports for sequence 0 after one decoded token:
+    /// what a llama-server context checkpoint copies (recurrent state, sliding-window cells).
+    /// </summary>
+    public static long PartialStateOfOneDecodedToken(string path, uint context)
+    {
+        lock (Gate)
+        {
+            Configure();
+            var p = new ModelParams(path) { ContextSize = context, GpuLayerCount = 0, Threads = 1, LoadMode = LLamaLoadMode.MemoryMap };
+            using (p.ToLlamaModelParams(out var nativeModel))
+            {
+                nativeModel.use_extra_bufts = false;
+                using var handle = SafeLlamaModelHandle.LoadFromFile(path, nativeModel);
+                p.ToLlamaContextParams(out var nativeContext);
+                using var ctx = SafeLLamaContextHandle.Create(handle, nativeContext);
+                var batch = new LLamaBatch();
+                batch.Add((LLamaToken)1, 0, LLamaSeqId.Zero, true);
+                if (ctx.Decode(batch) != DecodeResult.Ok)
+                {
+                    throw new InvalidOperationException($"llama.cpp could not decode a token with '{path}'.");
+                }
+
+                var size = Marshal.GetDelegateForFunctionPointer<StateSeqGetSizeExt>(Export("llama_state_seq_get_size_ext"));
+                return (long)size(ctx.DangerousGetHandle(), 0, 1 /* LLAMA_STATE_SEQ_FLAGS_PARTIAL_ONLY */);
+            }
+        }
+    }
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate nuint StateSeqGetSizeExt(IntPtr context, int sequence, uint flags);
+
+    /// <summary>A function of the libllama LLamaSharp has loaded (found through this process's mappings): LLamaSharp binds no partial-state call.</summary>
+    private static IntPtr Export(string name)
+    {
+        var library = File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
+            .First(f => f.EndsWith("/libllama.so", StringComparison.Ordinal));
+        return NativeLibrary.GetExport(NativeLibrary.Load(library), name);
+    }
 
     public static LlamaCppBuffers Measure(string path, uint context, GGMLType cacheType = GGMLType.GGML_TYPE_F16, bool flashAttention = false, uint batch = 2048, uint ubatch = 512, uint seqMax = 1, int gpuLayers = 0, bool sizeOnly = false)
     {

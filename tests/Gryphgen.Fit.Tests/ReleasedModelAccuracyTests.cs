@@ -14,7 +14,6 @@ namespace Gryphgen.Fit.Tests;
 /// </summary>
 public sealed class ReleasedModelAccuracyTests(ReleasedModels models, ITestOutputHelper output) : IClassFixture<ReleasedModels>
 {
-    private const double Rounding = 0.006 * 1024 * 1024;
 
     public static TheoryData<string, int, KvCacheType, bool> Cases { get; } = Build();
 
@@ -54,26 +53,16 @@ public sealed class ReleasedModelAccuracyTests(ReleasedModels models, ITestOutpu
         });
 
         var total = weights + measured.Kv + measured.Output + measured.Compute;
-        var line = $"{model} ctx={context} {cache} fa={flashAttention}: weights {Dev(estimate.HostWeightsBytes, weights)}, " +
-            $"KV+state {Dev(estimate.HostKvCacheBytes, measured.Kv)}, output {Dev(estimate.OutputBytes, measured.Output)}, " +
-            $"compute {Dev(estimate.HostComputeBytes, measured.Compute)}, total {Dev(estimate.HostBytes, total)}";
+        var line = $"{model} ctx={context} {cache} fa={flashAttention}: weights {BufferTolerance.Dev(estimate.HostWeightsBytes, weights)}, " +
+            $"KV+state {BufferTolerance.Dev(estimate.HostKvCacheBytes, measured.Kv)}, output {BufferTolerance.Dev(estimate.OutputBytes, measured.Output)}, " +
+            $"compute {BufferTolerance.Dev(estimate.HostComputeBytes, measured.Compute)}, total {BufferTolerance.Dev(estimate.HostBytes, total)}";
         output.WriteLine(line);
         File.AppendAllText(Path.Combine(Path.GetTempPath(), "gryph-fit-accuracy.txt"), line + Environment.NewLine);
 
-        Within(estimate.HostWeightsBytes, weights, 0, "weights");
-        Within(estimate.HostKvCacheBytes, measured.Kv, 0.01, "KV cache and recurrent state");
-        Within(estimate.OutputBytes, measured.Output, 0.01, "output buffer");
-        Within(estimate.HostComputeBytes, measured.Compute, 0.15, "compute buffer");
-        Within(estimate.HostBytes, total, 0.05, "total");
-    }
-
-    private static string Dev(long estimate, long measured) =>
-        $"{estimate / 1048576.0:F2}/{measured / 1048576.0:F2} MiB ({(measured == 0 ? 0 : 100.0 * (estimate - measured) / measured):+0.0;-0.0;0.0}%)";
-
-    private static void Within(long estimate, long measured, double tolerance, string what)
-    {
-        var allowed = Math.Max(measured * tolerance, Rounding);
-        Assert.True(Math.Abs(estimate - measured) <= allowed,
-            $"{what}: estimated {estimate} bytes, llama.cpp {measured} bytes (allowed ±{allowed:F0}).");
+        BufferTolerance.Within(estimate.HostWeightsBytes, weights, 0, "weights");
+        BufferTolerance.Within(estimate.HostKvCacheBytes, measured.Kv, 0.01, "KV cache and recurrent state");
+        BufferTolerance.Within(estimate.OutputBytes, measured.Output, 0.01, "output buffer");
+        BufferTolerance.Within(estimate.HostComputeBytes, measured.Compute, 0.15, "compute buffer");
+        BufferTolerance.Within(estimate.HostBytes, total, 0.05, "total");
     }
 }
