@@ -210,6 +210,25 @@ Describe 'Select-ModelForGpu on the models people run now' {
             Should -Throw -ErrorId 'DraftModelUnreadable,Gryphgen.PowerShell.Commands.SelectModelForGpuCommand'
     }
 
+    It 'pairs a vision projector lying beside its model and counts it, unless -NoProjector' {
+        $vision = Join-Path $ReleasedFolder 'vision'
+        New-Item -ItemType Directory -Path $vision | Out-Null
+        [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.ReleasedModelShapes]::Gemma3Dense12B, (Join-Path $vision 'gemma-3-12b-Q4_K_M.gguf'))
+        $mmproj = Join-Path $vision 'mmproj-gemma-3-12b-f16.gguf'
+        [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.GgufProjectorShape]::Gemma3Vision12B, $mmproj)
+        $model = Find-GgufModel $vision -Name 'Gemma-3-12B*'
+        $model.ProjectorPath | Should -Be $mmproj
+        $with = $model | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 8192
+        $without = $model | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 8192 -NoProjector
+        # Gemma 3's SigLIP: 804.31 MiB of weights and a 1132 MiB encoder buffer without flash attention (mtmd's figures).
+        ($with.EstimatedGpuBytes - $without.EstimatedGpuBytes) / 1MB | Should -BeGreaterThan 1936
+        ($with.EstimatedGpuBytes - $without.EstimatedGpuBytes) / 1MB | Should -BeLessThan 1937
+        $with.LlamaCppArguments | Should -BeLike "* --mmproj `"$mmproj`""
+        $without.LlamaCppArguments | Should -Not -BeLike '*--mmproj*'
+        (Select-ModelForGpu -Path (Join-Path $vision 'gemma-3-12b-Q4_K_M.gguf') -MemoryBytes 24GB -ContextLength 8192).EstimatedGpuBytes | Should -Be $with.EstimatedGpuBytes
+        Remove-Item -Recurse -Force $vision
+    }
+
     It 'caches only the latent of an MLA model (DeepSeek-V3), K only' {
         $fit = Find-GgufModel $ReleasedFolder -Name 'DeepSeek-V3*' | Select-ModelForGpu -MemoryBytes 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB -ContextLength 4096
         $fit.Breakdown.KvCacheBytes | Should -Be (4096 * 61 * 576 * 2)

@@ -101,6 +101,79 @@ internal static partial class LlamaCppLoadLog
         }
     }
 
+    [GeneratedRegex(@"model size:\s*(?<mib>[0-9.]+) MiB", RegexOptions.CultureInvariant)]
+    private static partial Regex ProjectorModelSizeLine();
+
+    /// <summary>
+    /// Loads a vision projector with llama.cpp's mtmd beside its text model (CPU, with the warm-up llama-server
+    /// does) and returns what it printed: the projector's "model size" and its encoder's "compute buffer size".
+    /// </summary>
+    public static (long Weights, long Compute) MeasureProjector(string textModel, string projector, bool flashAttention)
+    {
+        lock (Gate)
+        {
+            Configure();
+            lock (Captured)
+            {
+                Captured.Clear();
+            }
+
+            var p = new ModelParams(textModel) { GpuLayerCount = 0, ContextSize = 256, Threads = 1, LoadMode = LLamaLoadMode.MemoryMap };
+            using var weights = LLama.LLamaWeights.LoadFromFile(p);
+            var mtmd = MtmdContextParams.Default();
+            mtmd.UseGpu = false;
+            mtmd.Warmup = true;
+            mtmd.FlashAttentionType = flashAttention ? LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_ENABLED : LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_DISABLED;
+            // mtmd's clip loader writes its figures to stderr, not through llama.cpp's log callback: catch them
+            // by pointing descriptor 2 at a file for the duration of the load.
+            var stderrFile = Path.GetTempFileName();
+            var savedStderr = Dup(2);
+            try
+            {
+                using (var file = new FileStream(stderrFile, FileMode.Create, FileAccess.Write))
+                {
+                    _ = Dup2((int)file.SafeFileHandle.DangerousGetHandle(), 2);
+                    using (LLama.MtmdWeights.LoadFromFile(projector, weights, mtmd))
+                    {
+                    }
+
+                    _ = FlushAll(IntPtr.Zero);
+                    _ = Dup2(savedStderr, 2);
+                }
+            }
+            finally
+            {
+                _ = Dup2(savedStderr, 2);
+                _ = Close(savedStderr);
+            }
+
+            var lines = File.ReadAllLines(stderrFile);
+            File.Delete(stderrFile);
+
+            static long Bytes(Match m) => (long)Math.Round(double.Parse(m.Groups["mib"].Value, CultureInfo.InvariantCulture) * 1024 * 1024);
+            var size = lines.Select(l => ProjectorModelSizeLine().Match(l)).FirstOrDefault(m => m.Success);
+            var compute = lines.Select(l => BufferLine().Match(l)).LastOrDefault(m => m.Success && m.Groups["kind"].Value == "compute buffer size");
+            if (size is null || compute is null)
+            {
+                throw new InvalidOperationException($"mtmd printed no projector sizes; its last lines: {string.Join(" | ", lines.TakeLast(12))}");
+            }
+
+            return (Bytes(size), Bytes(compute));
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "dup")]
+    private static extern int Dup(int descriptor);
+
+    [DllImport("libc", EntryPoint = "dup2")]
+    private static extern int Dup2(int from, int to);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int descriptor);
+
+    [DllImport("libc", EntryPoint = "fflush")]
+    private static extern int FlushAll(IntPtr stream);
+
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate nuint StateSeqGetSizeExt(IntPtr context, int sequence, uint flags);
 

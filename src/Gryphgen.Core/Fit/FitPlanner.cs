@@ -141,7 +141,8 @@ public static class FitPlanner
             },
             Devices = devices,
             FreeAfterBytes = freeAfter,
-            LlamaCppArguments = Arguments(run, layers, target) + (cost.Draft is { } draft ? $" -md \"{draft.Model.Path}\" -ngld 99" : ""),
+            LlamaCppArguments = Arguments(run, layers, target) + (cost.Draft is { } draft ? $" -md \"{draft.Model.Path}\" -ngld 99" : "")
+                + (cost.Projector is { } mmproj ? $" --mmproj \"{mmproj.Path}\"" : ""),
             // Ollama cannot keep experts apart from their layer, so it gets the plan by whole layers.
             OllamaOptions = new Dictionary<string, int>(StringComparer.Ordinal) { ["num_gpu"] = expertLayers > 0 && !settings.ExpertsOnHost ? layersWithoutExpertOffload : layers, ["num_ctx"] = context },
             Reason = Reason(fit, cost, run, target, estimate, layers, largest, requested > capped ? trained : null, expertLayers) + contextChoice,
@@ -333,6 +334,13 @@ public static class FitPlanner
             _ => $"Needs {Bytes.Format(estimate.HostBytes)} of host memory beside the GPU but only {Bytes.Format(target.HostAvailableBytes ?? 0)} is available; pick a smaller model or quantisation.",
         };
         reason = cappedAt is { } c ? reason + $" The context is capped at the trained {c} tokens." : reason;
+        if (cost.Projector is { } mmprojModel)
+        {
+            var projector = ProjectorEstimate.From(mmprojModel, run.FlashAttention);
+            reason += $" That counts the vision projector '{mmprojModel.Name}' on the first GPU: {Bytes.Format(projector.TotalBytes)} for its weights and image encoder"
+                + (projector.Caveat is { } why ? $" ({why})." : ".");
+        }
+
         if (cost.Draft is { } draft)
         {
             var onGpu = draft.Estimate(run with { ExpertsOnHost = false, ExpertLayersOnHost = 0 }, draft.TotalLayers).Devices[0];

@@ -102,11 +102,12 @@ public sealed record LlamaCppMemoryEstimate
 public sealed class LlamaCppModelCost
 {
     /// <summary>Reads shape and weights of a model.</summary>
-    public LlamaCppModelCost(GgufModel model, GgufModel? draft = null)
+    public LlamaCppModelCost(GgufModel model, GgufModel? draft = null, GgufModel? projector = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
         Draft = draft is null ? null : new LlamaCppModelCost(draft);
+        Projector = projector;
         Shape = LlamaCppModelShape.From(model);
         Weights = WeightsEstimate.From(model.GetTensors(), Shape.LayerCount, Shape.NextNLayerCount);
     }
@@ -119,6 +120,9 @@ public sealed class LlamaCppModelCost
     /// own compute buffer; null without one.
     /// </summary>
     public LlamaCppModelCost? Draft { get; }
+
+    /// <summary>A vision projector (llama-server's <c>--mmproj</c>), offloaded to the first GPU as llama-server does by default; null without one.</summary>
+    public GgufModel? Projector { get; }
 
     public LlamaCppModelShape Shape { get; }
 
@@ -232,6 +236,17 @@ public sealed class LlamaCppModelCost
             hostWeights += draft.HostWeightsBytes;
             hostCompute += draft.HostComputeBytes;
             outputBytes += draft.OutputBytes;
+        }
+
+        if (Projector is not null)
+        {
+            var projector = ProjectorEstimate.From(Projector, settings.FlashAttention);
+            devices[0] = devices[0] with
+            {
+                WeightsBytes = devices[0].WeightsBytes + projector.WeightsBytes,
+                ComputeBytes = devices[0].ComputeBytes + projector.ComputeBytes,
+                OverheadBytes = settings.DeviceOverheadBytes,
+            };
         }
 
         return new LlamaCppMemoryEstimate

@@ -99,6 +99,12 @@ public sealed class GgufModel
     /// <summary>Hugging Face snapshot folder holding the file.</summary>
     public string? SnapshotPath { get; init; }
 
+    /// <summary>
+    /// The vision projector (mmproj file) that lies beside this model and projects into its embedding width, when
+    /// Find-GgufModel found one (<see cref="ProjectorPairing"/>); Select-ModelForGpu then counts it.
+    /// </summary>
+    public string? ProjectorPath { get; set; }
+
     public string? Architecture { get; }
 
     /// <summary>general.size_label, else the parameter count rounded as 7.2B / 135M.</summary>

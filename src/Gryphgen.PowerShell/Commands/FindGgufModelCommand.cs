@@ -116,6 +116,8 @@ public sealed class FindGgufModelCommand : GryphCmdlet
 
         var architectures = Patterns(Architecture);
         var names = Patterns(Name);
+        // Models of one folder and width share a projector: look for it once.
+        var projectors = new Dictionary<(string Folder, int? Width), string?>();
         foreach (var result in finder.Find(roots, CancellationToken))
         {
             if (result.Error is { } error)
@@ -124,6 +126,14 @@ public sealed class FindGgufModelCommand : GryphCmdlet
             }
             else if (result.Model is { } model && Matches(model, architectures, names))
             {
+                var beside = (System.IO.Path.GetDirectoryName(model.Path) ?? "", model.EmbeddingLength);
+                if (!projectors.TryGetValue(beside, out var projector))
+                {
+                    projector = ProjectorPairing.FindBeside(model, CancellationToken)?.Path;
+                    projectors[beside] = projector;
+                }
+
+                model.ProjectorPath = projector;
                 WriteObject(model);
             }
         }

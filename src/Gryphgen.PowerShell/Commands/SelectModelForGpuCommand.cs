@@ -97,6 +97,13 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
     public int ContextCheckpoints { get; set; } = 32;
 
     [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Projector { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoProjector { get; set; }
+
+    [Parameter]
     public SwitchParameter Together { get; set; }
 
     [Parameter]
@@ -130,7 +137,8 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             return;
         }
 
-        var draft = DraftModel is null ? null : ReadDraft(DraftModel);
+        var draft = DraftModel is null ? null : ReadCompanion(DraftModel, "DraftModelUnreadable", "draft model");
+        var givenProjector = Projector is null || NoProjector ? null : ReadCompanion(Projector, "ProjectorUnreadable", "vision projector");
         var gpus = ResolveTargets();
 
         // On unified memory (Apple silicon) the host keeps what the GPU may not wire, not this machine's MemAvailable.
@@ -187,7 +195,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             // A corrupt or impossible shape is this model's error only; the rest of the pipeline is still planned.
             try
             {
-                var shape = new LlamaCppModelCost(model, draft).Shape;
+                var shape = new LlamaCppModelCost(model, draft, ProjectorOf(model, givenProjector)).Shape;
                 if (shape.Caveat is { } caveat)
                 {
                     WriteWarning($"'{model.Name}': {caveat}.");
@@ -217,28 +225,60 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
         foreach (var model in usable)
         {
             CancellationToken.ThrowIfCancellationRequested();
-            fits.Add(FitPlanner.Plan(new LlamaCppModelCost(model, draft), settings, target, MaxContext, fitContext: !MyInvocation.BoundParameters.ContainsKey(nameof(ContextLength))));
+            fits.Add(FitPlanner.Plan(new LlamaCppModelCost(model, draft, ProjectorOf(model, givenProjector)), settings, target, MaxContext, fitContext: !MyInvocation.BoundParameters.ContainsKey(nameof(ContextLength))));
         }
 
         WriteObject(fits.OrderBy(f => f.Fit).ThenByDescending(f => (double)f.GpuLayers / f.TotalLayers)
             .ThenByDescending(f => f.Model.ParameterCount).ThenBy(f => f.Model.Name, StringComparer.OrdinalIgnoreCase), enumerateCollection: true);
     }
 
-    /// <summary>The draft model for speculative decoding; one that cannot be read or estimated ends the call, since every plan would count it.</summary>
-    private GgufModel ReadDraft(string path)
+    /// <summary>A draft model or projector given by path; one that cannot be read or estimated ends the call, since every plan would count it.</summary>
+    private GgufModel ReadCompanion(string path, string errorId, string what)
     {
         var resolved = GetUnresolvedProviderPathFromPSPath(path);
         try
         {
-            var draft = new GgufModel([GgufHeaderReader.Read(resolved)]);
-            _ = new LlamaCppModelCost(draft);
-            return draft;
+            var companion = new GgufModel([GgufHeaderReader.Read(resolved)]);
+            if (companion.Architecture == "clip")
+            {
+                _ = ProjectorEstimate.From(companion, flashAttention: false);
+            }
+            else
+            {
+                _ = new LlamaCppModelCost(companion);
+            }
+
+            return companion;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GgufFormatException or GryphgenException)
         {
-            throw Terminate(new GryphgenException("DraftModelUnreadable", GryphgenErrorKind.InvalidData,
-                $"The draft model '{resolved}' cannot be planned: {ex.Message}", resolved, ex));
+            throw Terminate(new GryphgenException(errorId, GryphgenErrorKind.InvalidData,
+                $"The {what} '{resolved}' cannot be planned: {ex.Message}", resolved, ex));
         }
+    }
+
+    /// <summary>The projector a model's plan counts: none with -NoProjector, else the one given, else the one Find-GgufModel paired or that lies beside it.</summary>
+    private GgufModel? ProjectorOf(GgufModel model, GgufModel? given)
+    {
+        if (NoProjector || given is not null)
+        {
+            return given;
+        }
+
+        if (model.ProjectorPath is { } paired)
+        {
+            try
+            {
+                return new GgufModel([GgufHeaderReader.Read(paired)]);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GgufFormatException)
+            {
+                WriteWarning($"'{model.Name}': its vision projector '{paired}' cannot be read ({ex.Message}); planning without it.");
+                return null;
+            }
+        }
+
+        return ProjectorPairing.FindBeside(model, CancellationToken);
     }
 
     private GpuTarget[] ResolveTargets()
