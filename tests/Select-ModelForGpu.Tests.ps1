@@ -216,7 +216,7 @@ Describe 'Select-ModelForGpu on the models people run now' {
         [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.ReleasedModelShapes]::Gemma3Dense12B, (Join-Path $vision 'gemma-3-12b-Q4_K_M.gguf'))
         $mmproj = Join-Path $vision 'mmproj-gemma-3-12b-f16.gguf'
         [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.GgufProjectorShape]::Gemma3Vision12B, $mmproj)
-        $model = Find-GgufModel $vision -Name 'Gemma-3-12B*'
+        $model = Find-GgufModel $vision -Name 'Gemma-3-12B (shape*'
         $model.ProjectorPath | Should -Be $mmproj
         $with = $model | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 8192
         $without = $model | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 8192 -NoProjector
