@@ -229,6 +229,13 @@ Describe 'Select-ModelForGpu on the models people run now' {
         Remove-Item -Recurse -Force $vision
     }
 
+    It 'takes GPUs from the pipeline, as Get-GpuStatus emits them' {
+        $gpu = [Gryphgen.Core.Gpu.GpuStatus]@{ Index = 0; Name = 'NVIDIA GeForce RTX 4090'; MemoryTotal = 24GB; MemoryFree = 24GB; MemoryUsed = 0 }
+        $fit = $gpu | Select-ModelForGpu -Path (Join-Path $ReleasedFolder 'Qwen35Dense27B.gguf') -ContextLength 8192
+        $fit.Gpu | Should -Be 'GPU 0: NVIDIA GeForce RTX 4090'
+        $fit.Fit | Should -Be 'Full'
+    }
+
     It 'caches only the latent of an MLA model (DeepSeek-V3), K only' {
         $fit = Find-GgufModel $ReleasedFolder -Name 'DeepSeek-V3*' | Select-ModelForGpu -MemoryBytes 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB, 80GB -ContextLength 4096
         $fit.Breakdown.KvCacheBytes | Should -Be (4096 * 61 * 576 * 2)
@@ -251,5 +258,50 @@ Describe 'Select-ModelForGpu on the models people run now' {
         @($errors).Count | Should -Be 4
         $errors.FullyQualifiedErrorId | ForEach-Object { $_ | Should -BeLike 'GgufShape*' }
         ($errors | Where-Object TargetObject -Like '*huge-blocks.gguf').Exception.Message | Should -BeLike '*block_count = 2147483647*corrupt*'
+    }
+}
+
+Describe 'Select-ModelForGpu -GpuName' {
+    BeforeAll {
+        $script:NameFolder = Join-Path ([IO.Path]::GetTempPath()) ("gryph-gpuname-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $NameFolder | Out-Null
+        $script:Tiny = Join-Path $NameFolder 'tiny.gguf'
+        [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.GgufModelShape]@{ Name = 'tiny'; VocabularySize = 300; BlockCount = 2 }, $Tiny)
+    }
+
+    AfterAll {
+        Remove-Item -Recurse -Force $NameFolder -ErrorAction SilentlyContinue
+    }
+
+    It 'accepts <Name> as <Card>' -ForEach @(
+        @{ Name = 'NVIDIA GeForce RTX 4090'; Card = 'RTX 4090' }
+        @{ Name = 'RTX 4080 SUPER'; Card = 'RTX 4080 Super' }
+        @{ Name = 'A100'; Card = 'A100 80GB' }
+        @{ Name = 'NVIDIA A100-SXM4-40GB'; Card = 'A100 40GB' }
+        @{ Name = 'NVIDIA H100 80GB HBM3'; Card = 'H100 80GB' }
+        @{ Name = 'RTX 3060'; Card = 'RTX 3060 12GB' }
+        @{ Name = 'AMD Radeon RX 7900 XTX'; Card = 'RX 7900 XTX' }
+        @{ Name = 'AMD Instinct MI300X'; Card = 'MI300X' }
+        @{ Name = 'Tesla T4'; Card = 'T4' }
+        @{ Name = 'NVIDIA RTX A6000'; Card = 'RTX A6000' }
+        @{ Name = 'Apple M4 Max 128GB'; Card = 'Apple M4 Max 128GB' }
+    ) {
+        (Select-ModelForGpu -Path $Tiny -GpuName $Name -ContextLength 256).Gpu | Should -Be $Card
+    }
+
+    It 'covers the cards people plan for' {
+        foreach ($card in 'RTX 3060 Ti', 'RTX 3070', 'RTX 3080 10GB', 'RTX 3090 Ti', 'RTX 4060', 'RTX 4070 Ti', 'RTX 5060 Ti 16GB', 'RTX 5070', 'RTX 5080', 'RTX 5090',
+            'RTX A4000', 'RTX 6000 Ada', 'RTX PRO 6000 Blackwell', 'A10', 'A40', 'L4', 'L40S', 'V100 32GB', 'H200', 'B200', 'RX 6800', 'RX 7800 XT', 'MI210', 'MI250',
+            'Apple M1 Ultra 128GB', 'Apple M2 Max 96GB', 'Apple M3 Pro 36GB', 'Apple M4 Pro 48GB') {
+            [Gryphgen.Core.Fit.GpuCatalog]::Find($card) | Should -Not -BeNullOrEmpty -Because $card
+        }
+    }
+
+    It 'reports an unknown name as a non-terminating error naming the nearest cards' {
+        $errors = $null
+        $fits = @(Select-ModelForGpu -Path $Tiny -GpuName 'RTX 4099', 'RTX 4090' -ContextLength 256 -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $fits | Should -HaveCount 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'GpuNameUnknown*'
+        $errors[0].Exception.Message | Should -BeLike "*nearest are 'RTX 4090'*"
     }
 }

@@ -18,6 +18,7 @@ namespace Gryphgen.PowerShell.Commands;
 public sealed class SelectModelForGpuCommand : GryphCmdlet
 {
     private readonly List<GgufModel> _models = [];
+    private readonly List<GpuStatus> _gpus = [];
 
     [Parameter(ValueFromPipeline = true)]
     [ValidateNotNull]
@@ -27,7 +28,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Path { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = "Gpu")]
+    [Parameter(Mandatory = true, ParameterSetName = "Gpu", ValueFromPipeline = true)]
     [ValidateNotNullOrEmpty]
     public GpuStatus[]? Gpu { get; set; }
 
@@ -111,6 +112,15 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
 
     protected override void ProcessRecord()
     {
+        // Get-GpuStatus | Select-ModelForGpu -Path ...: GPUs arrive one per record, like models do.
+        if (Gpu is not null)
+        {
+            foreach (var gpu in Gpu.Where(g => !_gpus.Contains(g)))
+            {
+                _gpus.Add(gpu);
+            }
+        }
+
         if (Model is not null)
         {
             _models.AddRange(Model);
@@ -140,6 +150,11 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
         var draft = DraftModel is null ? null : ReadCompanion(DraftModel, "DraftModelUnreadable", "draft model");
         var givenProjector = Projector is null || NoProjector ? null : ReadCompanion(Projector, "ProjectorUnreadable", "vision projector");
         var gpus = ResolveTargets();
+        if (gpus.Length == 0)
+        {
+            // Every -GpuName was unknown; each has its error already.
+            return;
+        }
 
         // On unified memory (Apple silicon) the host keeps what the GPU may not wire, not this machine's MemAvailable.
         var hostAvailable = MyInvocation.BoundParameters.ContainsKey(nameof(HostMemoryBytes)) ? HostMemoryBytes
@@ -286,12 +301,25 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
         switch (ParameterSetName)
         {
             case "GpuName":
-                return GpuName!.Select(name => GpuCatalog.Find(name) ?? throw Terminate(new GryphgenException("GpuNameUnknown", GryphgenErrorKind.InvalidArgument,
-                    $"'{name}' is not in the GPU catalogue. Known: {string.Join(", ", GpuCatalog.Entries.Select(e => e.Name))}. Or give the memory with -MemoryBytes.", name))).ToArray();
+                var known = new List<GpuTarget>();
+                foreach (var name in GpuName!)
+                {
+                    if (GpuCatalog.Find(name) is { } card)
+                    {
+                        known.Add(card);
+                        continue;
+                    }
+
+                    WriteItemError(new GryphgenException("GpuNameUnknown", GryphgenErrorKind.InvalidArgument,
+                        $"'{name}' is not in the GPU catalogue; the nearest are {string.Join(", ", GpuCatalog.Nearest(name).Select(n => $"'{n}'"))}. Or give its memory with -MemoryBytes.", name),
+                        "GpuNameUnknown", ErrorCategory.InvalidArgument, name);
+                }
+
+                return known.ToArray();
             case "Memory":
                 return MemoryBytes!.Select((b, i) => new GpuTarget { Name = $"{b / (double)FitTarget.GiB:0.#} GiB" + (MemoryBytes!.Length > 1 ? $" #{i}" : ""), TotalBytes = b, FreeBytes = b }).ToArray();
             case "Gpu":
-                return Gpu!.Select(FromStatus).ToArray();
+                return _gpus.Select(FromStatus).ToArray();
             default:
                 IReadOnlyList<GpuStatus> found;
                 try
