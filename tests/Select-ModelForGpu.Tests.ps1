@@ -261,7 +261,7 @@ Describe 'Select-ModelForGpu on the models people run now' {
     }
 }
 
-Describe 'Select-ModelForGpu -GpuName' {
+Describe 'Select-ModelForGpu -GpuName and -Path' {
     BeforeAll {
         $script:NameFolder = Join-Path ([IO.Path]::GetTempPath()) ("gryph-gpuname-" + [guid]::NewGuid().ToString('N'))
         New-Item -ItemType Directory -Path $NameFolder | Out-Null
@@ -295,6 +295,17 @@ Describe 'Select-ModelForGpu -GpuName' {
             'Apple M1 Ultra 128GB', 'Apple M2 Max 96GB', 'Apple M3 Pro 36GB', 'Apple M4 Pro 48GB') {
             [Gryphgen.Core.Fit.GpuCatalog]::Find($card) | Should -Not -BeNullOrEmpty -Because $card
         }
+    }
+
+    It 'treats -Path as Find-GgufModel does: wildcards, missing files, folders and vocabulary-only files' -Skip:$SkipSharedTestData {
+        Copy-Item $Tiny (Join-Path $NameFolder 'tiny-copy.gguf')
+        @(Select-ModelForGpu -Path (Join-Path $NameFolder 'tiny*.gguf') -MemoryBytes 8GB -ContextLength 256) | Should -HaveCount 2
+        $errors = $null
+        $fits = @(Select-ModelForGpu -Path (Join-Path $NameFolder 'missing.gguf'), $NameFolder, (Join-Path $SharedTestData 'gguf/ggml-vocab-llama-spm.gguf'), $Tiny -MemoryBytes 8GB -ContextLength 256 -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $fits | Should -HaveCount 1
+        $errors.FullyQualifiedErrorId | ForEach-Object { ($_ -split ',')[0] } | Should -Be @('PathNotFound', 'PathIsFolder', 'GgufNoWeights')
+        $errors[1].Exception.Message | Should -BeLike "*is a folder*Find-GgufModel*"
+        $errors[2].Exception.Message | Should -BeLike '*has no model weights to plan*'
     }
 
     It 'reports an unknown name as a non-terminating error naming the nearest cards' {

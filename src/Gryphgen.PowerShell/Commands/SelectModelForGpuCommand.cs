@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using Gryphgen.Core;
@@ -19,6 +20,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
 {
     private readonly List<GgufModel> _models = [];
     private readonly List<GpuStatus> _gpus = [];
+    private readonly HashSet<GgufModel> _named = [];
 
     [Parameter(ValueFromPipeline = true)]
     [ValidateNotNull]
@@ -129,12 +131,21 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
 
     protected override void EndProcessing()
     {
-        foreach (var path in Path ?? [])
+        foreach (var resolved in ResolvePaths(Path ?? []))
         {
-            var resolved = GetUnresolvedProviderPathFromPSPath(path);
+            if (Directory.Exists(resolved))
+            {
+                WriteItemError(new GryphgenException("PathIsFolder", GryphgenErrorKind.InvalidArgument,
+                    $"'{resolved}' is a folder, not a model file; to plan every model in it: Find-GgufModel '{resolved}' | Select-ModelForGpu", resolved),
+                    "PathIsFolder", ErrorCategory.InvalidArgument, resolved);
+                continue;
+            }
+
             try
             {
-                _models.Add(new GgufModel([GgufHeaderReader.Read(resolved)]));
+                var model = new GgufModel([GgufHeaderReader.Read(resolved)]);
+                _models.Add(model);
+                _named.Add(model);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GgufFormatException)
             {
@@ -194,8 +205,19 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
         {
             if (model.Kind != GgufModelKind.Model)
             {
-                // Vocabularies, projectors and adapters sit beside models in every store; they are not run alone.
-                WriteVerbose($"Skipping '{model.Name}' ({model.Path}): a {model.Kind} file, not a model.");
+                // Vocabularies, projectors and adapters sit beside models in every store and a scan passes them
+                // on quietly; one named with -Path was meant to be planned, so it gets an error.
+                if (_named.Contains(model))
+                {
+                    WriteItemError(new GryphgenException("GgufNoWeights", GryphgenErrorKind.InvalidData,
+                        $"'{model.Path}' is a {model.Kind} file: it has no model weights to plan.", model.Path),
+                        "GgufNoWeights", ErrorCategory.InvalidData, model.Path);
+                }
+                else
+                {
+                    WriteVerbose($"Skipping '{model.Name}' ({model.Path}): a {model.Kind} file, not a model.");
+                }
+
                 continue;
             }
 
@@ -245,6 +267,29 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
 
         WriteObject(fits.OrderBy(f => f.Fit).ThenByDescending(f => (double)f.GpuLayers / f.TotalLayers)
             .ThenByDescending(f => f.Model.ParameterCount).ThenBy(f => f.Model.Name, StringComparer.OrdinalIgnoreCase), enumerateCollection: true);
+    }
+
+    /// <summary>-Path as Find-GgufModel takes it: wildcards expanded, a path that matches nothing one PathNotFound error.</summary>
+    private IEnumerable<string> ResolvePaths(IEnumerable<string> paths)
+    {
+        foreach (var path in paths)
+        {
+            Collection<string> resolved;
+            try
+            {
+                resolved = GetResolvedProviderPathFromPSPath(path, out _);
+            }
+            catch (ItemNotFoundException ex)
+            {
+                WriteError(new ErrorRecord(ex, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+                continue;
+            }
+
+            foreach (var item in resolved)
+            {
+                yield return item;
+            }
+        }
     }
 
     /// <summary>A draft model or projector given by path; one that cannot be read or estimated ends the call, since every plan would count it.</summary>
