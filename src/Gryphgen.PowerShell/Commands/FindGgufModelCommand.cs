@@ -3,6 +3,8 @@ using System.Management.Automation;
 using Gryphgen.Core.Gguf;
 using Gryphgen.Core.Gguf.Discovery;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
@@ -43,6 +45,7 @@ public sealed class FindGgufModelCommand : GryphCmdlet
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ArchitectureCompleter))]
     public string[]? Architecture { get; set; }
 
     [Parameter]
@@ -134,6 +137,7 @@ public sealed class FindGgufModelCommand : GryphCmdlet
                 }
 
                 model.ProjectorPath = projector;
+                ArchitectureCompleter.Saw(model.Architecture);
                 WriteObject(model);
             }
         }

@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using Gryphgen.Core.Agents;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>Lists the agents running in this pwsh process: endpoint, backend, state, messages handled, last error.</summary>
@@ -11,6 +13,7 @@ public sealed class GetGryphAgentCommand : GryphCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AgentNameCompleter))]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()

@@ -3,6 +3,8 @@ using Gryphgen.Core;
 using Gryphgen.Core.Bus;
 using Gryphgen.Core.Fifo;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
@@ -19,6 +21,7 @@ public sealed class GetGryphPipeCommand : MessagingCmdlet
     [Parameter(Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EndpointNameCompleter))]
     public string[] Name { get; set; } = ["*"];
 
     [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]

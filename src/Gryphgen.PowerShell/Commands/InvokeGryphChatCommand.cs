@@ -3,6 +3,8 @@ using Gryphgen.Core;
 using Gryphgen.Core.Agents;
 using Gryphgen.Core.Fifo;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
@@ -15,6 +17,7 @@ public sealed class InvokeGryphChatCommand : MessagingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AgentNameCompleter))]
     public string[] Participants { get; set; } = [];
 
     [Parameter(Mandatory = true, Position = 1)]

@@ -3,6 +3,8 @@ using Gryphgen.Core;
 using Gryphgen.Core.Fifo;
 using Gryphgen.Core.Messaging;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
@@ -19,6 +21,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EndpointNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]

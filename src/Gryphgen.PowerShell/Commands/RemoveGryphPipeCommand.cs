@@ -3,6 +3,8 @@ using Gryphgen.Core;
 using Gryphgen.Core.Bus;
 using Gryphgen.Core.Fifo;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
@@ -20,6 +22,7 @@ public sealed class RemoveGryphPipeCommand : MessagingCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet, ValueFromPipeline = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EndpointNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]

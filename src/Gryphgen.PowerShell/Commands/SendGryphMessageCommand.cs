@@ -5,6 +5,8 @@ using Gryphgen.Core;
 using Gryphgen.Core.Fifo;
 using Gryphgen.Core.Messaging;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
@@ -26,6 +28,7 @@ public sealed class SendGryphMessageCommand : MessagingCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ToSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EndpointNameCompleter))]
     public string To { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, ParameterSetName = PathSet)]

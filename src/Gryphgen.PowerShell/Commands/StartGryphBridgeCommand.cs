@@ -3,6 +3,8 @@ using Gryphgen.Core;
 using Gryphgen.Core.Bus;
 using Gryphgen.Core.Fifo;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
@@ -16,6 +18,7 @@ public sealed class StartGryphBridgeCommand : MessagingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EndpointNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     [Parameter]
@@ -27,6 +30,7 @@ public sealed class StartGryphBridgeCommand : MessagingCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EndpointNameCompleter))]
     public string[] Return { get; set; } = [];
 
     protected override void ProcessRecord()

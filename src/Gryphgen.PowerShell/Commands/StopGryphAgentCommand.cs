@@ -2,6 +2,8 @@ using System.Management.Automation;
 using Gryphgen.Core;
 using Gryphgen.Core.Agents;
 
+using Gryphgen.PowerShell.Completion;
+
 namespace Gryphgen.PowerShell.Commands;
 
 /// <summary>
@@ -16,6 +18,7 @@ public sealed class StopGryphAgentCommand : GryphCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AgentNameCompleter))]
     public string[] Name { get; set; } = [];
 
     [Parameter]
