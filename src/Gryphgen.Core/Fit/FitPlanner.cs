@@ -292,7 +292,7 @@ public static class FitPlanner
             sb.Append(CultureInfo.InvariantCulture, $" -np {settings.Parallel}");
         }
 
-        if (settings.ContextCheckpoints != new LlamaCppSettings().ContextCheckpoints)
+        if (settings.ContextCheckpoints != LlamaCppSettings.DefaultContextCheckpoints)
         {
             sb.Append(CultureInfo.InvariantCulture, $" --ctx-checkpoints {settings.ContextCheckpoints}");
         }
@@ -334,10 +334,9 @@ public static class FitPlanner
             _ => $"Needs {Bytes.Format(estimate.HostBytes)} of host memory beside the GPU but only {Bytes.Format(target.HostAvailableBytes ?? 0)} is available; pick a smaller model or quantisation.",
         };
         reason = cappedAt is { } c ? reason + $" The context is capped at the trained {c} tokens." : reason;
-        if (cost.Projector is { } mmprojModel)
+        if (cost.ProjectorFor(run.FlashAttention) is { } projector)
         {
-            var projector = ProjectorEstimate.From(mmprojModel, run.FlashAttention);
-            reason += $" That counts the vision projector '{mmprojModel.Name}' on the first GPU: {Bytes.Format(projector.TotalBytes)} for its weights and image encoder"
+            reason += $" That counts the vision projector '{projector.Projector.Name}' on the first GPU: {Bytes.Format(projector.TotalBytes)} for its weights and image encoder"
                 + (projector.Caveat is { } why ? $" ({why})." : ".");
         }
 

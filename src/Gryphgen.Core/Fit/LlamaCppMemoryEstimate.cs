@@ -108,6 +108,14 @@ public sealed class LlamaCppModelCost
         Model = model;
         Draft = draft is null ? null : new LlamaCppModelCost(draft);
         Projector = projector;
+        if (projector is not null)
+        {
+            // The projector's figures depend only on flash attention: size both once, not on every estimate a
+            // planner's searches make.
+            _projectorWithoutFlash = ProjectorEstimate.From(projector, flashAttention: false);
+            _projectorWithFlash = ProjectorEstimate.From(projector, flashAttention: true);
+        }
+
         Shape = LlamaCppModelShape.From(model);
         Weights = WeightsEstimate.From(model.GetTensors(), Shape.LayerCount, Shape.NextNLayerCount);
     }
@@ -123,6 +131,12 @@ public sealed class LlamaCppModelCost
 
     /// <summary>A vision projector (llama-server's <c>--mmproj</c>), offloaded to the first GPU as llama-server does by default; null without one.</summary>
     public GgufModel? Projector { get; }
+
+    private readonly ProjectorEstimate? _projectorWithoutFlash;
+    private readonly ProjectorEstimate? _projectorWithFlash;
+
+    /// <summary>What the projector takes with or without flash attention; null without one.</summary>
+    public ProjectorEstimate? ProjectorFor(bool flashAttention) => flashAttention ? _projectorWithFlash : _projectorWithoutFlash;
 
     public LlamaCppModelShape Shape { get; }
 
@@ -221,32 +235,28 @@ public sealed class LlamaCppModelCost
             : outputDevice < 0 ? compute.OutputStageBytes
             : 2 * ub * 4 * Shape.EmbeddingLength;
         long outputBytes = compute.OutputBufferBytes;
+
+        // The draft and the projector run on the first GPU, in the same process (no second device overhead).
+        void AddToFirstGpu(long weightsBytes, long kvBytes, long computeBytes) => devices[0] = devices[0] with
+        {
+            WeightsBytes = devices[0].WeightsBytes + weightsBytes,
+            KvCacheBytes = devices[0].KvCacheBytes + kvBytes,
+            ComputeBytes = devices[0].ComputeBytes + computeBytes,
+            OverheadBytes = settings.DeviceOverheadBytes,
+        };
+
         if (Draft is not null)
         {
-            // The draft runs entirely on the first GPU, in the same process (no second device overhead).
             var draft = Draft.Estimate(settings with { ExpertsOnHost = false, ExpertLayersOnHost = 0 }, Draft.TotalLayers);
-            var onGpu = draft.Devices[0];
-            devices[0] = devices[0] with
-            {
-                WeightsBytes = devices[0].WeightsBytes + onGpu.WeightsBytes,
-                KvCacheBytes = devices[0].KvCacheBytes + onGpu.KvCacheBytes,
-                ComputeBytes = devices[0].ComputeBytes + onGpu.ComputeBytes,
-                OverheadBytes = settings.DeviceOverheadBytes,
-            };
+            AddToFirstGpu(draft.Devices[0].WeightsBytes, draft.Devices[0].KvCacheBytes, draft.Devices[0].ComputeBytes);
             hostWeights += draft.HostWeightsBytes;
             hostCompute += draft.HostComputeBytes;
             outputBytes += draft.OutputBytes;
         }
 
-        if (Projector is not null)
+        if (ProjectorFor(settings.FlashAttention) is { } projector)
         {
-            var projector = ProjectorEstimate.From(Projector, settings.FlashAttention);
-            devices[0] = devices[0] with
-            {
-                WeightsBytes = devices[0].WeightsBytes + projector.WeightsBytes,
-                ComputeBytes = devices[0].ComputeBytes + projector.ComputeBytes,
-                OverheadBytes = settings.DeviceOverheadBytes,
-            };
+            AddToFirstGpu(projector.WeightsBytes, 0, projector.ComputeBytes);
         }
 
         return new LlamaCppMemoryEstimate

@@ -167,6 +167,7 @@ public sealed class LlamaCppModelShape
         var attention = new LayerAttention[nLayer];
         var kvLora = Int("attention.kv_lora_rank");
         var isMla = arch is "deepseek2" or "glm_dsa" && kvLora is > 0 && Int("attention.key_length_mla") is > 0 && Int("attention.value_length_mla") is > 0;
+        long ropeDims = Int("rope.dimension_count") ?? 64;
         var swaPattern = SwaPatterns.TryGetValue(arch, out var p) ? p : 0;
         var swaFlags = SlidingPattern(header.GetArchitectureValue("attention.sliding_window_pattern"), nLayer);
         var window = model.SlidingWindow ?? (arch == "llama4" ? Int("attention.chunk_size") ?? 8192 : 0);
@@ -215,7 +216,7 @@ public sealed class LlamaCppModelShape
             {
                 // MLA caches K only: the compressed latent plus the rope part of K, for one shared head; V is a
                 // view of the latent part of that same row.
-                key[il] = kvLora!.Value + (long)(Int("rope.dimension_count") ?? 64);
+                key[il] = kvLora!.Value + ropeDims;
                 value[il] = 0;
             }
             else if (kind == LayerAttention.SlidingWindow)
@@ -283,7 +284,7 @@ public sealed class LlamaCppModelShape
             RecurrentStateElements = state,
             IsMla = isMla,
             MlaActivationWidth = isMla
-                ? (long)nHead * ((2L * kvLora!.Value) + (Int("rope.dimension_count") ?? 64) + Math.Max(0, (Int("attention.key_length_mla") ?? 0) - (Int("rope.dimension_count") ?? 64)))
+                ? nHead * ((2L * kvLora!.Value) + ropeDims + Math.Max(0, (Int("attention.key_length_mla") ?? 0) - ropeDims))
                 : 0,
             RecurrentActivationWidth = recurrentActivations,
             Caveat = caveat,

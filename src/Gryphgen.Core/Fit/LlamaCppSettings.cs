@@ -47,7 +47,10 @@ public sealed record LlamaCppSettings
     /// cannot be cut back to a shorter prompt (recurrent state, sliding windows): each is a copy, in host memory, of
     /// one sequence's recurrent state and sliding-window cache. 0 = none (llama-cli, or <c>--ctx-checkpoints 0</c>).
     /// </summary>
-    public int ContextCheckpoints { get; init; } = 32;
+    public int ContextCheckpoints { get; init; } = DefaultContextCheckpoints;
+
+    /// <summary>llama-server's default --ctx-checkpoints.</summary>
+    public const int DefaultContextCheckpoints = 32;
 
     /// <summary>Whether block <paramref name="layer"/>'s experts stay in host memory.</summary>
     public bool KeepsExpertsOnHost(int layer) => ExpertsOnHost || layer < ExpertLayersOnHost;

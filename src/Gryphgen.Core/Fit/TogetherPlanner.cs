@@ -65,8 +65,10 @@ public static class TogetherPlanner
         var budgets = target.Gpus.Select(target.BudgetOf).ToArray();
         var chosen = Choose(candidates.Select(c => c.C).ToArray(), budgets);
         var chosenIndex = new HashSet<int>(chosen.Select(k => candidates[k].Index));
+        // Every member at its chosen footprint first; then each member loading with experts on the host gives back
+        // its own footprint and takes back every block's experts that fit in what the rest leaves it.
         var used = new long[budgets.Length];
-        foreach (var k in chosen.Where(k => !candidates[k].C.ExpertsOnHost))
+        foreach (var k in chosen)
         {
             for (var d = 0; d < used.Length; d++)
             {
@@ -74,36 +76,29 @@ public static class TogetherPlanner
             }
         }
 
-        // Members loading with experts on the host get back the experts that fit in what the rest leaves them.
         var lean = new Dictionary<int, ModelFit>();
-        var leanMembers = chosen.Where(k => candidates[k].C.ExpertsOnHost).Select(k => candidates[k].Index).ToArray();
-        for (var m = 0; m < leanMembers.Length; m++)
+        foreach (var k in chosen.Where(k => candidates[k].C.ExpertsOnHost))
         {
-            var i = leanMembers[m];
-            var reservedForLater = new long[budgets.Length];
-            foreach (var later in leanMembers.Skip(m + 1))
+            var i = candidates[k].Index;
+            for (var d = 0; d < used.Length; d++)
             {
-                var k = chosen.First(c => candidates[c].Index == later && candidates[c].C.ExpertsOnHost);
-                for (var d = 0; d < reservedForLater.Length; d++)
-                {
-                    reservedForLater[d] += candidates[k].C.DeviceBytes[d];
-                }
+                used[d] -= candidates[k].C.DeviceBytes[d];
             }
 
             var rest = target with
             {
-                Gpus = target.Gpus.Select((g, d) => g with { FreeBytes = g.FreeBytes - used[d] - reservedForLater[d] }).ToArray(),
+                Gpus = target.Gpus.Select((g, d) => g with { FreeBytes = g.FreeBytes - used[d] }).ToArray(),
                 UsablePercent = null,
                 HeadroomBytes = target.UsablePercent is null ? target.HeadroomBytes : 0,
             };
             var (placed, _) = FitPlanner.PlaceExperts(costs[i], settings, rest);
+
             // Planned by layers only: with these experts on the host every layer fits the whole target.
             var plan = FitPlanner.Plan(costs[i], placed, target with { OffloadExperts = false }, maxContext: false);
-            var estimate = plan.Estimate;
             lean[i] = plan;
             for (var d = 0; d < used.Length; d++)
             {
-                used[d] += estimate.Devices[d].TotalBytes;
+                used[d] += plan.Estimate.Devices[d].TotalBytes;
             }
         }
 

@@ -200,7 +200,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             ContextCheckpoints = ContextCheckpoints,
         };
 
-        var usable = new List<GgufModel>();
+        var usable = new List<LlamaCppModelCost>();
         foreach (var model in _models)
         {
             if (model.Kind != GgufModelKind.Model)
@@ -230,13 +230,10 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             }
 
             // A corrupt or impossible shape is this model's error only; the rest of the pipeline is still planned.
+            LlamaCppModelCost cost;
             try
             {
-                var shape = new LlamaCppModelCost(model, draft, ProjectorOf(model, givenProjector)).Shape;
-                if (shape.Caveat is { } caveat)
-                {
-                    WriteWarning($"'{model.Name}': {caveat}.");
-                }
+                cost = new LlamaCppModelCost(model, draft, ProjectorOf(model, givenProjector));
             }
             catch (GryphgenException ex)
             {
@@ -244,7 +241,12 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
                 continue;
             }
 
-            usable.Add(model);
+            if (cost.Shape.Caveat is { } caveat)
+            {
+                WriteWarning($"'{model.Name}': {caveat}.");
+            }
+
+            usable.Add(cost);
         }
 
         if (Together)
@@ -254,15 +256,15 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
                 WriteWarning("-DraftModel is not counted with -Together: each model of a set would need its own draft.");
             }
 
-            WriteObject(TogetherPlanner.Plan(usable, settings, target, Prefer), enumerateCollection: true);
+            WriteObject(TogetherPlanner.Plan(usable.Select(c => c.Model).ToArray(), settings, target, Prefer), enumerateCollection: true);
             return;
         }
 
         var fits = new List<ModelFit>();
-        foreach (var model in usable)
+        foreach (var cost in usable)
         {
             CancellationToken.ThrowIfCancellationRequested();
-            fits.Add(FitPlanner.Plan(new LlamaCppModelCost(model, draft, ProjectorOf(model, givenProjector)), settings, target, MaxContext, fitContext: !MyInvocation.BoundParameters.ContainsKey(nameof(ContextLength))));
+            fits.Add(FitPlanner.Plan(cost, settings, target, MaxContext, fitContext: !MyInvocation.BoundParameters.ContainsKey(nameof(ContextLength))));
         }
 
         WriteObject(fits.OrderBy(f => f.Fit).ThenByDescending(f => (double)f.GpuLayers / f.TotalLayers)
