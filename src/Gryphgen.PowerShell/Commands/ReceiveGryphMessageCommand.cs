@@ -75,13 +75,18 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
                 }
                 else if (Continuous)
                 {
+                    if (UnfinishedLine(receiver) is { } unfinished)
+                    {
+                        WriteWarning($"No whole line on '{path}' for {TimeoutSeconds} s; stopping. {unfinished}");
+                    }
+
                     WriteVerbose($"No message on '{path}' for {TimeoutSeconds} s; stopping.");
                     return;
                 }
                 else
                 {
                     WriteGryphError(new GryphgenException("GryphReceiveTimeout", GryphgenErrorKind.Timeout,
-                        $"Received {received} of {Count} message(s) on '{path}' before the timeout of {TimeoutSeconds} s: no writer sent more.", path));
+                        $"Received {received} of {Count} message(s) on '{path}' before the timeout of {TimeoutSeconds} s: no writer sent more.{(UnfinishedLine(receiver) is { } unfinished ? " " + unfinished : string.Empty)}", path));
                     return;
                 }
             }
@@ -95,6 +100,12 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
             WriteGryphError(ex); // one bad endpoint; with pipeline input the next one still goes
         }
     }
+
+    /// <summary>What a raw receiver that stops now loses: the start of a line whose newline has not come.</summary>
+    private static string? UnfinishedLine(IMessageReceiver receiver) =>
+        receiver is GryphMessageReceiver { UnfinishedRawLineBytes: > 0 and var bytes }
+            ? $"The first {bytes} byte(s) of a line whose newline had not come were taken and are lost; the next receiver gets the rest of that line as a line of its own."
+            : null;
 
     /// <summary>A FIFO at an explicit path, whose messages name the path as their endpoint.</summary>
     private GryphMessageReceiver OpenPath(string path) =>
