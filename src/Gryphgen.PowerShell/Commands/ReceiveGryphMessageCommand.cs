@@ -113,9 +113,10 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
 
     /// <summary>
     /// Acknowledges a message only once it has been emitted, so a durable inbox delivers it again otherwise. A
-    /// downstream command that has had enough (Select-Object -First) stops the pipeline while taking the last
-    /// object it wanted, and that one was emitted too. Ctrl+C also stops it, but calls StopProcessing first, so a
-    /// cancelled token tells the two apart; Ctrl+C and a failing downstream command leave the message unacknowledged.
+    /// downstream command that has had enough (Select-Object -First) stops the commands before it by throwing
+    /// StopUpstreamCommandsException while taking the last object it wanted, and that one was emitted. Any other
+    /// stop thrown out of WriteObject (Ctrl+C reaching a downstream script block before this command's
+    /// StopProcessing runs, a failing downstream command) means the message was not handled: it stays unacknowledged.
     /// </summary>
     private void Emit(IMessageReceiver receiver, GryphMessage message)
     {
@@ -127,7 +128,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
         {
             WriteObject(message);
         }
-        catch (PipelineStoppedException) when (!CancellationToken.IsCancellationRequested)
+        catch (PipelineStoppedException stop) when (TakenDownstream(stop))
         {
             receiver.Acknowledge(message);
             throw;
@@ -135,4 +136,11 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
 
         receiver.Acknowledge(message);
     }
+
+    /// <summary>
+    /// Whether a stop came from a downstream command that took the object and wants no more. The type is matched
+    /// by name: the reference assemblies the module builds against do not expose it.
+    /// </summary>
+    private bool TakenDownstream(PipelineStoppedException stop) =>
+        !CancellationToken.IsCancellationRequested && stop.GetType().Name == "StopUpstreamCommandsException";
 }
