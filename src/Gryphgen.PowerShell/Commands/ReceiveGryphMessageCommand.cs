@@ -113,10 +113,11 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
 
     /// <summary>
     /// Acknowledges a message only once it has been emitted, so a durable inbox delivers it again otherwise. A
-    /// downstream command that has had enough (Select-Object -First) stops the commands before it by throwing
-    /// StopUpstreamCommandsException while taking the last object it wanted, and that one was emitted. Any other
-    /// stop thrown out of WriteObject (Ctrl+C reaching a downstream script block before this command's
-    /// StopProcessing runs, a failing downstream command) means the message was not handled: it stays unacknowledged.
+    /// downstream command that has had enough (Select-Object -First) stops the commands before it while taking the
+    /// last object it wanted, and that one was emitted; the pipeline as a whole is not stopping then. Ctrl+C marks
+    /// the pipeline stopping first and then interrupts a downstream script block, whose stop reaches WriteObject here
+    /// before this command's StopProcessing runs: the message was not handled, and stays unacknowledged, as it does
+    /// when a downstream command fails.
     /// </summary>
     private void Emit(IMessageReceiver receiver, GryphMessage message)
     {
@@ -128,7 +129,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
         {
             WriteObject(message);
         }
-        catch (PipelineStoppedException stop) when (TakenDownstream(stop))
+        catch (PipelineStoppedException) when (TakenDownstream)
         {
             receiver.Acknowledge(message);
             throw;
@@ -137,10 +138,6 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
         receiver.Acknowledge(message);
     }
 
-    /// <summary>
-    /// Whether a stop came from a downstream command that took the object and wants no more. The type is matched
-    /// by name: the reference assemblies the module builds against do not expose it.
-    /// </summary>
-    private bool TakenDownstream(PipelineStoppedException stop) =>
-        !CancellationToken.IsCancellationRequested && stop.GetType().Name == "StopUpstreamCommandsException";
+    /// <summary>Whether a stop came from a downstream command that took the object and wants no more (see <see cref="Emit"/>).</summary>
+    private bool TakenDownstream => !Stopping && !CancellationToken.IsCancellationRequested;
 }
