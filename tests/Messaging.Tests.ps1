@@ -466,7 +466,8 @@ os.close(fd)
 
     It 'loses only the frame a timeout cut: the next receivers skip its rest and get each later frame' {
         $pipe = New-HeldPipe slow
-        $writer = Start-FrameWriter $pipe.Path @('frame:m1', 'head:m2:45', 'wait', 'tail:m2:45', 'frame:m3', 'frame:m4', 'frame:m5')
+        $cut = 'm2-whose-rest-is-longer-than-a-frame-prefix'
+        $writer = Start-FrameWriter $pipe.Path @('frame:m1', "head:${cut}:45", 'wait', "tail:${cut}:45", 'frame:m3', 'frame:m4', 'frame:m5')
         $first = Receive-Ids slow 2 -TimeoutSeconds 2
         $first.Ids | Should -Be 'm1'
         $first.Errors | Should -Be @('GryphFrameTruncated', 'GryphReceiveTimeout')
