@@ -480,7 +480,7 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
         var starting = Task.Run(() => LlamaServerProcess.Start(options, CancellationToken));
         var progress = new ProgressRecord(1, $"Starting llama-server for {name}", "waiting for /health");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!starting.Wait(250))
+        while (!((IAsyncResult)starting).AsyncWaitHandle.WaitOne(250)) // Wait(250) would throw the failure wrapped
         {
             progress.StatusDescription = $"waiting for /health ({clock.Elapsed.TotalSeconds:0} s of {options.HealthTimeout.TotalSeconds:0})";
             WriteProgress(progress);
