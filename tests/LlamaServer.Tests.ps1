@@ -360,3 +360,27 @@ Describe 'Start-GryphAgent -LlamaServer with a real llama-server' -Skip:$SkipSha
         Test-Path "/proc/$serverPid" | Should -BeFalse
     }
 }
+
+Describe 'examples/gpu_chat.ps1 with a stand-in llama-server' -Skip:$SkipSharedTestData {
+    BeforeEach {
+        $env:FAKE_LLAMA_RECORD = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $env:FAKE_LLAMA_RECORD | Out-Null
+        $env:FAKE_LLAMA_CONTROL = Join-Path $env:FAKE_LLAMA_RECORD 'control'
+        Set-Content -Path $FreeMiBFile -Value '40315'
+    }
+
+    It 'plans two models that fit together, starts a server for each, chats for 3 rounds, and stops them' {
+        $folder = Join-Path $TestDrive 'two-models'
+        New-Item -ItemType Directory -Path $folder | Out-Null
+        Copy-Item $TinyModel (Join-Path $folder 'first.gguf'); Copy-Item $TinyModel (Join-Path $folder 'second.gguf')
+        $chat = @(& (Join-Path $RepositoryRoot 'examples/gpu_chat.ps1') -Path $folder -LlamaServerPath $FakeServer -ModuleManifest $ModuleManifest 6>$null)
+        $replies = @($chat | Where-Object Round -GT 0)
+        $replies.Count | Should -Be 6
+        ($replies.From | Sort-Object -Unique) | Should -Be @('first', 'second')
+        $replies.Content | Should -Match '^fake llama-server on port \d+$'
+        $starts = Get-Starts
+        $starts.Count | Should -Be 2
+        foreach ($start in $starts) { Test-ProcessAlive $start.pid | Should -BeFalse }
+        Get-GryphAgent | Should -BeNullOrEmpty
+    }
+}
