@@ -354,6 +354,7 @@ public sealed class GryphAgent : IDisposable
             ReplyTo = request.Id,
             Timestamp = DateTime.UtcNow,
             Content = content,
+            Bytes = System.Text.Encoding.UTF8.GetByteCount(content), // the log's "Sent message ... (N bytes)" line reads it
             Metadata = metadata,
         };
         var deadline = Deadline.After(_stopRequested ? StoppingReplyTimeout : _options.ReplyTimeout);

@@ -263,6 +263,8 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
                 created = transport is FifoTransport;
             }
 
+            var logPath = AgentLogPath(name);
+            LogRotation.RotateIfLarge(logPath);
             var options = new AgentOptions
             {
                 Name = name,
@@ -271,7 +273,7 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
                 Transport = transport,
                 SystemPrompt = SystemPrompt,
                 MaxHistoryMessages = MaxHistoryMessages,
-                LogPath = AgentLogPath(name),
+                LogPath = logPath,
                 CreatedEndpoint = created,
             };
             var agent = GryphAgent.Start(options, backend);
@@ -470,6 +472,7 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
         var maxTokens = MaxTokens;
         return new PlannedAgent(name, $"llama-server {model}: {string.Join(' ', arguments)}", () =>
         {
+            LogRotation.RotateIfLarge(options.LogPath);
             var server = StartServer(name, options);
             return new LlamaServerChatBackend(server, model, uri => new OpenAIChatBackend(uri, model) { MaxTokens = maxTokens });
         }, fit);
