@@ -47,6 +47,28 @@ public sealed class ServerBackendPartsTests
     public void BackendErrorIds_NeverSayBackendTwice(string kind, string errorId) =>
         Assert.Equal(errorId, new ChatBackendException(kind, "x").ErrorId);
 
+    [SkippableFact]
+    public void ChildProcessLauncher_KeepsAChildWhoseStartingThreadEnded_AndTheChildDiesWithThisProcessOnly()
+    {
+        // PR_SET_PDEATHSIG fires when the thread that forked the child ends: a child started from a short-lived
+        // thread must still be running after that thread is gone.
+        Skip.If(ChildProcessLauncher.DeathSignalWrapper is null, "util-linux's setpriv is not on PATH");
+        System.Diagnostics.Process? child = null;
+        var starter = new Thread(() => child = ChildProcessLauncher.Start("sleep", ["30"]));
+        starter.Start();
+        starter.Join();
+        try
+        {
+            Assert.NotNull(child);
+            Assert.False(child.WaitForExit(500), "the child died when the thread that asked for it ended");
+        }
+        finally
+        {
+            child?.Kill();
+            child?.WaitForExit();
+        }
+    }
+
     [Fact]
     public void LogRotation_MovesOnlyALogPastTheLimit_AndNeverFollowsASymlink()
     {
