@@ -84,7 +84,8 @@ Describe 'Start-GryphAgent -LlamaServer with a stand-in llama-server' -Skip:$Ski
         $plan.GpuLayers | Should -BeGreaterThan 0
         $env:FAKE_LLAMA_HEALTH_DELAY = '1.5'
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $agent = $plan | Start-GryphAgent -LlamaServer -LlamaServerPath $FakeServer -ServerArgument '--threads', '2'
+        # A pass-through --host cannot open the server to the network: Gryphgen's --host and --port come last and win.
+        $agent = $plan | Start-GryphAgent -LlamaServer -LlamaServerPath $FakeServer -ServerArgument '--threads', '2', '--host', '0.0.0.0'
         $clock.Stop()
         $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1.5 # it returned only once /health said ok
 
@@ -92,7 +93,7 @@ Describe 'Start-GryphAgent -LlamaServer with a stand-in llama-server' -Skip:$Ski
         $agent.ServerState | Should -Be 'Ready'
         $starts = Get-Starts
         $starts.Count | Should -Be 1
-        $expected = @('-m', $plan.ModelPath) + ($plan.LlamaCppArguments -split ' ') + @('--threads', '2', '--host', '127.0.0.1', '--port', "$($agent.ServerPort)")
+        $expected = @('-m', $plan.ModelPath) + ($plan.LlamaCppArguments -split ' ') + @('--threads', '2', '--host', '0.0.0.0', '--host', '127.0.0.1', '--port', "$($agent.ServerPort)")
         $starts[0].argv | Should -Be $expected
         $starts[0].env.CUDA_VISIBLE_DEVICES | Should -Be '0'
         $starts[0].env.CUDA_DEVICE_ORDER | Should -Be 'PCI_BUS_ID'

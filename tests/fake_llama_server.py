@@ -22,8 +22,14 @@ if control and os.path.exists(control):
     with open(control, encoding='utf-8') as f:
         mode = f.read().strip() or 'ok'
 delay = float(os.environ.get('FAKE_LLAMA_HEALTH_DELAY', '0'))
-host = argv[argv.index('--host') + 1] if '--host' in argv else '127.0.0.1'
-port = int(argv[argv.index('--port') + 1]) if '--port' in argv else 8080
+def last(option, default):
+    # llama-server's parser lets a later option win, so the stand-in does too.
+    places = [i for i, a in enumerate(argv[:-1]) if a == option]
+    return argv[places[-1] + 1] if places else default
+
+
+host = last('--host', '127.0.0.1')
+port = int(last('--port', '8080'))
 started = time.monotonic()
 
 if record:
