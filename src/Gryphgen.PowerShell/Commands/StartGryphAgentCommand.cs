@@ -432,25 +432,8 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
         var name = EndpointName(modelName, inputName);
         CheckModel(path, fit, missingIsError: true);
         var executable = ResolveLlamaServer();
-        var arguments = new List<string> { "-m", path };
-        if (fit is not null)
-        {
-            arguments.AddRange(Override(Override(CommandLineWords.Split(fit.LlamaCppArguments), "-ngl", GpuLayerCount), "-c", ContextLength));
-        }
-        else
-        {
-            if ((GpuLayerCount ?? gpuLayers) is { } layers)
-            {
-                arguments.AddRange(["-ngl", layers.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            }
-
-            if ((ContextLength ?? context) is { } tokens)
-            {
-                arguments.AddRange(["-c", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            }
-        }
-
-        arguments.AddRange(ServerArgument);
+        var arguments = LlamaServerArguments.Build(path, fit?.LlamaCppArguments, GpuLayerCount ?? (fit is null ? gpuLayers : null),
+            ContextLength ?? (fit is null ? context : null), ServerArgument);
         var environment = fit is null ? new Dictionary<string, string>() : PlannedSet.DeviceEnvironment(fit);
         var logFolder = System.IO.Path.GetDirectoryName(AgentLogPath(name))!;
         var options = new LlamaServerOptions
@@ -499,29 +482,6 @@ public sealed class StartGryphAgentCommand : MessagingCmdlet
         {
             throw new PipelineStoppedException();
         }
-    }
-
-    /// <summary>The plan's words with <paramref name="option"/>'s value replaced when the user gave one.</summary>
-    private static List<string> Override(IReadOnlyList<string> words, string option, int? value)
-    {
-        var list = words.ToList();
-        if (value is null)
-        {
-            return list;
-        }
-
-        var text = value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var at = list.IndexOf(option);
-        if (at >= 0 && at + 1 < list.Count)
-        {
-            list[at + 1] = text;
-        }
-        else
-        {
-            list.AddRange([option, text]);
-        }
-
-        return list;
     }
 
     /// <summary>-LlamaServerPath, else $env:GRYPHGEN_LLAMA_SERVER, else llama-server on PATH.</summary>

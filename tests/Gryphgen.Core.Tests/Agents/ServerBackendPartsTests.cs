@@ -96,3 +96,27 @@ public sealed class ServerBackendPartsTests
         }
     }
 }
+
+public sealed class LlamaServerArgumentsTests
+{
+    [Fact]
+    public void APlansWordsComeAfterTheModel_ThenThePassThrough()
+    {
+        var arguments = LlamaServerArguments.Build("/m/a b.gguf", "-ngl 33 -c 8192 -fa on -md \"/m/draft 1.gguf\" -ngld 99", null, null, ["--threads", "8"]);
+        Assert.Equal(["-m", "/m/a b.gguf", "-ngl", "33", "-c", "8192", "-fa", "on", "-md", "/m/draft 1.gguf", "-ngld", "99", "--threads", "8"], arguments);
+    }
+
+    [Fact]
+    public void LayersAndContextTheUserGaveReplaceThePlans()
+    {
+        var arguments = LlamaServerArguments.Build("/m.gguf", "-ngl 33 -c 8192 -fa on", 10, 2048, null);
+        Assert.Equal(["-m", "/m.gguf", "-ngl", "10", "-c", "2048", "-fa", "on"], arguments);
+    }
+
+    [Fact]
+    public void WithoutAPlan_OnlyWhatWasGivenIsPassed()
+    {
+        Assert.Equal(["-m", "/m.gguf"], LlamaServerArguments.Build("/m.gguf", null, null, null, null));
+        Assert.Equal(["-m", "/m.gguf", "-ngl", "0", "-c", "512"], LlamaServerArguments.Build("/m.gguf", null, 0, 512, []));
+    }
+}
