@@ -273,6 +273,39 @@ Describe 'Start-GryphBridge' -Skip:$SkipNats {
         }
     }
 
+    It 'relays again, both ways, after the bus server is killed and restarted' {
+        $restarting = Start-NatsTestServer
+        $ns = "k$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $Url = $restarting.Url # what Start-RemoteAgent connects to
+        $agent = Start-RemoteAgent -Namespace $ns -Name model2 -PipeDirectory (Join-Path $TestDrive 'other-host-restart') `
+            -ScriptBlock 'param($m) "model2 heard: $($m.Content)"'
+        $bash = $null
+        try {
+            Connect-GryphBus -Url $restarting.Url -Namespace $ns
+            Start-GryphBridge -Name model2 -Raw -RawSender model1 | Out-Null
+            $dir = $env:GRYPHGEN_PIPE_DIR
+            function Ask([string] $Text) {
+                # The original bash peer: a line to the other model's pipe, the answer from its own.
+                $script:bash = Start-Bash "echo '$Text' > '$dir/model2'; read -r answer < '$dir/model1'; echo ""`$answer"" > '$TestDrive/answer.txt'"
+                $script:bash.WaitForExit(60000) | Should -BeTrue -Because "the bridge must relay '$Text' and its answer"
+                Get-Content "$TestDrive/answer.txt"
+            }
+
+            Ask 'before' | Should -Be 'model2 heard: before'
+            $restarting.Kill()
+            $restarting.Restart()
+            Ask 'after' | Should -Be 'model2 heard: after'
+            (Get-GryphBridge -Name model2).RelayedFromBus | Should -Be 2
+        }
+        finally {
+            if ($script:bash -and -not $script:bash.HasExited) { $script:bash.Kill($true) }
+            Get-GryphBridge | Stop-GryphBridge
+            $agent.Kill($true); $agent.WaitForExit()
+            Disconnect-GryphBus
+            Stop-NatsTestServer -Server $restarting
+        }
+    }
+
     It 'relays framed messages both ways: a local FIFO-only peer gets the remote agent''s reply with its ReplyTo' {
         $ns = "f$([guid]::NewGuid().ToString('N').Substring(0, 8))"
         $agent = Start-RemoteAgent -Namespace $ns -Name reviewer -PipeDirectory (Join-Path $TestDrive 'other-host-framed') `
