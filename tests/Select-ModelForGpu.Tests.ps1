@@ -316,3 +316,65 @@ Describe 'Select-ModelForGpu -GpuName and -Path' {
         $errors[0].Exception.Message | Should -BeLike "*nearest are 'RTX 4090'*"
     }
 }
+
+Describe 'Select-ModelForGpu speed estimates' {
+    BeforeAll {
+        $script:SpeedFolder = Join-Path ([IO.Path]::GetTempPath()) ("gryph-speed-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $SpeedFolder | Out-Null
+        foreach ($preset in 'Llama31Dense8B', 'Qwen3Moe30BA3B', 'Qwen3Dense06B') {
+            [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.ReleasedModelShapes]::$preset, (Join-Path $SpeedFolder "$preset.gguf"))
+        }
+    }
+
+    AfterAll {
+        Remove-Item -Recurse -Force $SpeedFolder -ErrorAction SilentlyContinue
+    }
+
+    It 'estimates decode and prompt speed for a catalogue card, and sorts by it with -SortBy Speed' {
+        $byFit = @(Find-GgufModel $SpeedFolder | Select-ModelForGpu -GpuName 'RTX 4090' -ContextLength 8192 -HostBandwidth 60)
+        $byFit | ForEach-Object {
+            $_.DecodeTokensPerSecond | Should -BeGreaterThan 0
+            $_.EmptyCacheDecodeTokensPerSecond | Should -BeGreaterOrEqual $_.DecodeTokensPerSecond
+            $_.PromptTokensPerSecond | Should -BeGreaterThan $_.DecodeTokensPerSecond
+            $_.Breakdown.SpeedAssumptions | Should -BeLike '*calibrated on published llama-bench results*RTX 4090''s 1008 GB/s*'
+        }
+        $bySpeed = @(Find-GgufModel $SpeedFolder | Select-ModelForGpu -GpuName 'RTX 4090' -ContextLength 8192 -HostBandwidth 60 -SortBy Speed)
+        $bySpeed.ModelName | Should -Be @($byFit | Sort-Object DecodeTokensPerSecond -Descending).ModelName
+        $bySpeed.ModelName | Should -Not -Be $byFit.ModelName -Because 'the 0.6B model is fastest, though the fit order puts it last'
+        $bySpeed[0].ModelName | Should -BeLike 'Qwen3-0.6B*'
+    }
+
+    It 'leaves the speed empty for a bare memory size, and says how to give the card''s figures' {
+        $fit = Select-ModelForGpu -Path (Join-Path $SpeedFolder 'Llama31Dense8B.gguf') -MemoryBytes 16GB -ContextLength 8192 -HostBandwidth 60
+        $fit.DecodeTokensPerSecond | Should -BeNullOrEmpty
+        $fit.Breakdown.SpeedAssumptions | Should -BeLike '*-MemoryBandwidth*'
+        $given = Select-ModelForGpu -Path (Join-Path $SpeedFolder 'Llama31Dense8B.gguf') -MemoryBytes 16GB -ContextLength 8192 -HostBandwidth 60 -MemoryBandwidth 448 -TensorTflops 65 -Backend Vulkan
+        $given.DecodeTokensPerSecond | Should -BeGreaterThan 10
+        $given.PromptTokensPerSecond | Should -BeGreaterThan 100
+        $given.Breakdown.SpeedAssumptions | Should -BeLike '*448 GB/s*(Vulkan)*'
+    }
+
+    It 'decodes slower as a smaller card moves layers to the host, at the host bandwidth given' {
+        $full = Select-ModelForGpu -Path (Join-Path $SpeedFolder 'Llama31Dense8B.gguf') -GpuName 'RTX 4090' -ContextLength 8192 -HostBandwidth 60
+        $partial = Select-ModelForGpu -Path (Join-Path $SpeedFolder 'Llama31Dense8B.gguf') -GpuName 'RTX 3060 8GB' -ContextLength 32768 -HostBandwidth 60
+        $partial.Fit | Should -Be 'Partial'
+        $partial.DecodeTokensPerSecond | Should -BeLessThan $full.DecodeTokensPerSecond
+        $partial.Breakdown.SpeedAssumptions | Should -BeLike '*host * a token at 60 GB/s*'
+        $slowHost = Select-ModelForGpu -Path (Join-Path $SpeedFolder 'Llama31Dense8B.gguf') -GpuName 'RTX 3060 8GB' -ContextLength 32768 -HostBandwidth 20
+        $slowHost.DecodeTokensPerSecond | Should -BeLessThan $partial.DecodeTokensPerSecond
+    }
+
+    It 'takes the card''s figures from Get-GpuStatus objects by name' {
+        $gpu = [Gryphgen.Core.Gpu.GpuStatus]@{ Index = 0; Name = 'NVIDIA GeForce RTX 4090'; MemoryTotal = 24GB; MemoryFree = 24GB; MemoryUsed = 0 }
+        $gpu.MemoryBandwidthGBps | Should -Be 1008
+        $fit = $gpu | Select-ModelForGpu -Path (Join-Path $SpeedFolder 'Llama31Dense8B.gguf') -ContextLength 8192 -HostBandwidth 60
+        $fit.DecodeTokensPerSecond | Should -BeGreaterThan 50
+    }
+
+    It 'shows the decode speed in the default table at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
+        $fit = Select-ModelForGpu -Path (Join-Path $SpeedFolder 'Llama31Dense8B.gguf') -GpuName 'RTX 4090' -ContextLength 8192 -HostBandwidth 60
+        $table = $fit | Out-String -Width $Width
+        $table | Should -Match '(?m)^Fit +Model +Layers .* tok/s +llama\.cpp\s*$'
+        $table | Should -Match (" {0:0} " -f $fit.DecodeTokensPerSecond)
+    }
+}

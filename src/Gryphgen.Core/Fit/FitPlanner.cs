@@ -29,6 +29,9 @@ public sealed record FitTarget
     /// <summary>Host memory available (MemAvailable), bytes; null = unknown, never TooLarge.</summary>
     public long? HostAvailableBytes { get; init; }
 
+    /// <summary>The host's memory bandwidth, GB/s, for layers and experts left in host memory; null = unknown (no speed estimate for plans that use the host).</summary>
+    public double? HostBandwidthGBps { get; init; }
+
     /// <summary>The bytes a model may place on <paramref name="gpu"/>.</summary>
     public long BudgetOf(GpuTarget gpu)
     {
@@ -120,6 +123,7 @@ public static class FitPlanner
             BudgetBytes = target.BudgetOf(g),
         }).ToArray();
         var freeAfter = target.Gpus.Sum(g => g.FreeBytes) - estimate.GpuBytes;
+        var speed = SpeedEstimator.Estimate(cost, estimate, target);
         return new ModelFit
         {
             Model = cost.Model,
@@ -138,7 +142,10 @@ public static class FitPlanner
                 KvCacheBytes = estimate.KvCacheBytes,
                 ComputeBytes = estimate.ComputeBytes,
                 OverheadBytes = estimate.OverheadBytes,
+                DecodeBytesPerToken = speed.DecodeBytesPerToken,
+                SpeedAssumptions = speed.Assumptions,
             },
+            Speed = speed,
             Devices = devices,
             FreeAfterBytes = freeAfter,
             LlamaCppArguments = Arguments(run, layers, target) + (cost.Draft is { } draft ? $" -md \"{draft.Model.Path}\" -ngld 99" : "")

@@ -20,12 +20,63 @@ public sealed record GpuTarget
     /// <see cref="FreeBytes"/> what macOS lets the GPU wire (its recommendedMaxWorkingSetSize).
     /// </summary>
     public bool IsUnifiedMemory { get; init; }
+
+    /// <summary>Memory bandwidth, GB/s (10^9 bytes a second) as the vendor's datasheet gives it; null when unknown.</summary>
+    public double? MemoryBandwidthGBps { get; init; }
+
+    /// <summary>
+    /// Dense FP16 throughput of the matrix units, TFLOPS, as the datasheet gives it (tensor cores with FP16
+    /// accumulation on NVIDIA, WMMA/matrix cores on AMD, the GPU's FP16 rate on Apple silicon, which has no matrix
+    /// units); null when unknown.
+    /// </summary>
+    public double? TensorTflops { get; init; }
+
+    /// <summary>The llama.cpp backend the card runs under: what <see cref="SpeedCalibration"/> is keyed by.</summary>
+    public GpuBackend Backend { get; init; } = GpuBackend.Cuda;
+
+    /// <summary>Who made the card: Vulkan's kernels reach different shares of NVIDIA's and AMD's hardware.</summary>
+    public GpuVendor Vendor { get; init; } = GpuVendor.Nvidia;
+}
+
+/// <summary>A GPU's maker.</summary>
+public enum GpuVendor
+{
+    /// <summary>NVIDIA.</summary>
+    Nvidia,
+
+    /// <summary>AMD.</summary>
+    Amd,
+
+    /// <summary>Apple.</summary>
+    Apple,
+
+    /// <summary>Anyone else (Intel, Moore Threads...).</summary>
+    Other,
+}
+
+/// <summary>The llama.cpp backend a device runs under.</summary>
+public enum GpuBackend
+{
+    /// <summary>NVIDIA, CUDA.</summary>
+    Cuda,
+
+    /// <summary>AMD, ROCm/HIP.</summary>
+    Rocm,
+
+    /// <summary>Apple silicon, Metal.</summary>
+    Metal,
+
+    /// <summary>Any GPU through Vulkan.</summary>
+    Vulkan,
+
+    /// <summary>No GPU: the host's CPU.</summary>
+    Cpu,
 }
 
 /// <summary>
-/// Cards users plan for without owning them (<c>-GpuName</c>): GeForce 30/40/50 cards with 8 GB or more, RTX A-series,
+/// Cards users plan for without owning them (<c>-GpuName</c>): GeForce 20/30/40/50 cards with 8 GB or more, RTX A-series,
 /// Ada and Blackwell workstation cards, data-centre cards, AMD Radeon RX 6800 to 7900 XTX and Instinct MI210 to
-/// MI300X (an MI250 is two devices of 64 GB to llama.cpp; the entry is one of them), and Apple M1 to M4 in their
+/// MI300X, the RX 5700 XT, Radeon VII, RX 9070 series and Radeon Pro W7900 (an MI250 is two devices of 64 GB to llama.cpp; the entry is one of them), and Apple M1 to M4 in their
 /// memory sizes. Discrete cards carry the memory nvidia-smi reports as
 /// memory.total where it is known (RTX 4090: 24564 MiB) and their nominal memory otherwise; Apple M-series entries
 /// are unified memory, of which macOS lets the GPU use about two thirds (up to 36 GB of RAM) or three quarters
@@ -55,42 +106,57 @@ public static class GpuCatalog
 
     private static GpuTarget[] Build()
     {
+        // Name, memory (MiB as nvidia-smi reports it where known), bandwidth (GB/s) and dense FP16 matrix TFLOPS
+        // (FP16 accumulation), from the vendors' datasheets and architecture whitepapers.
         var cards = new List<GpuTarget>
         {
-            Card("RTX 3060 8GB", 8192 * MiB), Card("RTX 3060 12GB", 12288 * MiB), Card("RTX 3060 Ti", 8192 * MiB),
-            Card("RTX 3070", 8192 * MiB), Card("RTX 3070 Ti", 8192 * MiB), Card("RTX 3080 10GB", 10240 * MiB),
-            Card("RTX 3080 12GB", 12288 * MiB), Card("RTX 3080 Ti", 12288 * MiB), Card("RTX 3090", 24576 * MiB),
-            Card("RTX 3090 Ti", 24564 * MiB),
-            Card("RTX 4060", 8188 * MiB), Card("RTX 4060 Ti 8GB", 8188 * MiB), Card("RTX 4060 Ti 16GB", 16380 * MiB),
-            Card("RTX 4070", 12282 * MiB), Card("RTX 4070 Super", 12282 * MiB), Card("RTX 4070 Ti", 12282 * MiB),
-            Card("RTX 4070 Ti Super", 16376 * MiB), Card("RTX 4080", 16376 * MiB), Card("RTX 4080 Super", 16376 * MiB),
-            Card("RTX 4090", 24564 * MiB),
-            Card("RTX 5060", 8192 * MiB), Card("RTX 5060 Ti 8GB", 8192 * MiB), Card("RTX 5060 Ti 16GB", 16384 * MiB),
-            Card("RTX 5070", 12288 * MiB), Card("RTX 5070 Ti", 16384 * MiB), Card("RTX 5080", 16384 * MiB),
-            Card("RTX 5090", 32607 * MiB),
-            Card("RTX A2000 12GB", 12288 * MiB), Card("RTX A4000", 16384 * MiB), Card("RTX A4500", 20480 * MiB),
-            Card("RTX A5000", 24576 * MiB), Card("RTX A5500", 24576 * MiB), Card("RTX A6000", 49140 * MiB),
-            Card("RTX 2000 Ada", 16384 * MiB), Card("RTX 4000 Ada", 20480 * MiB), Card("RTX 4500 Ada", 24576 * MiB),
-            Card("RTX 5000 Ada", 32768 * MiB), Card("RTX 6000 Ada", 49140 * MiB),
-            Card("RTX PRO 4000 Blackwell", 24576 * MiB), Card("RTX PRO 4500 Blackwell", 32768 * MiB),
-            Card("RTX PRO 5000 Blackwell", 49152 * MiB), Card("RTX PRO 6000 Blackwell", 97887 * MiB),
-            Card("T4", 15360 * MiB), Card("V100 16GB", 16384 * MiB), Card("V100 32GB", 32768 * MiB),
-            Card("A10", 23028 * MiB), Card("A40", 46068 * MiB), Card("L4", 23034 * MiB), Card("L40S", 46068 * MiB),
-            Card("A100 40GB", 40960 * MiB), Card("A100 80GB", 81920 * MiB), Card("H100 80GB", 81559 * MiB),
-            Card("H100 NVL 94GB", 95830 * MiB), Card("H200 141GB", 143771 * MiB), Card("B200 180GB", 184320 * MiB),
-            Card("RX 6800", 16384 * MiB), Card("RX 6800 XT", 16384 * MiB), Card("RX 6900 XT", 16384 * MiB),
-            Card("RX 6950 XT", 16384 * MiB), Card("RX 7700 XT", 12288 * MiB), Card("RX 7800 XT", 16384 * MiB),
-            Card("RX 7900 GRE", 16384 * MiB), Card("RX 7900 XT", 20480 * MiB), Card("RX 7900 XTX", 24576 * MiB),
-            Card("MI210", 65536 * MiB), Card("MI250", 65536 * MiB), Card("MI300X", 196608 * MiB),
+            Card("RTX 2070", 8192, 448, 59.7), Card("RTX 2080", 8192, 448, 80.5), Card("RTX 2080 Ti", 11264, 616, 107.6),
+            Card("RTX 3060 8GB", 8192, 240, 51.2), Card("RTX 3060 12GB", 12288, 360, 51.2), Card("RTX 3060 Ti", 8192, 448, 64.8),
+            Card("RTX 3070", 8192, 448, 81.3), Card("RTX 3070 Ti", 8192, 608, 87.0), Card("RTX 3080 10GB", 10240, 760, 119),
+            Card("RTX 3080 12GB", 12288, 912, 122), Card("RTX 3080 Ti", 12288, 912, 136), Card("RTX 3090", 24576, 936, 142),
+            Card("RTX 3090 Ti", 24564, 1008, 160),
+            Card("RTX 4060", 8188, 272, 60.5), Card("RTX 4060 Ti 8GB", 8188, 288, 88.4), Card("RTX 4060 Ti 16GB", 16380, 288, 88.4),
+            Card("RTX 4070", 12282, 504, 116.8), Card("RTX 4070 Super", 12282, 504, 141.9), Card("RTX 4070 Ti", 12282, 504, 160.4),
+            Card("RTX 4070 Ti Super", 16376, 672, 176.4), Card("RTX 4080", 16376, 717, 194.9), Card("RTX 4080 Super", 16376, 736, 208.9),
+            Card("RTX 4090", 24564, 1008, 330.3),
+            Card("RTX 5060", 8192, 448, 76.8), Card("RTX 5060 Ti 8GB", 8192, 448, 94.9), Card("RTX 5060 Ti 16GB", 16384, 448, 94.9),
+            Card("RTX 5070", 12288, 672, 123.5), Card("RTX 5070 Ti", 16384, 896, 175.8), Card("RTX 5080", 16384, 960, 225.1),
+            Card("RTX 5090", 32607, 1792, 419),
+            Card("RTX A2000 12GB", 12288, 288, 32.0), Card("RTX A4000", 16384, 448, 76.7), Card("RTX A4500", 20480, 640, 94.6),
+            Card("RTX A5000", 24576, 768, 111.1), Card("RTX A5500", 24576, 768, 119.5), Card("RTX A6000", 49140, 768, 154.8),
+            Card("RTX 2000 Ada", 16384, 224, 48.0), Card("RTX 4000 Ada", 20480, 360, 81.9), Card("RTX 4500 Ada", 24576, 432, 158.5),
+            Card("RTX 5000 Ada", 32768, 576, 261), Card("RTX 6000 Ada", 49140, 960, 364.2),
+            Card("RTX PRO 4000 Blackwell", 24576, 672, 156), Card("RTX PRO 4500 Blackwell", 32768, 896, 211),
+            Card("RTX PRO 5000 Blackwell", 49152, 1344, 268), Card("RTX PRO 6000 Blackwell", 97887, 1792, 500),
+            Card("T4", 15360, 320, 65), Card("V100 16GB", 16384, 900, 125), Card("V100 32GB", 32768, 900, 125),
+            Card("A10", 23028, 600, 125), Card("A40", 46068, 696, 149.7), Card("L4", 23034, 300, 121), Card("L40S", 46068, 864, 362),
+            Card("A100 40GB", 40960, 1555, 312), Card("A100 80GB", 81920, 2039, 312), Card("H100 80GB", 81559, 3350, 989),
+            Card("H100 NVL 94GB", 95830, 3900, 835), Card("H200 141GB", 143771, 4800, 989), Card("B200 180GB", 184320, 8000, 2250),
+            Amd("RX 5700 XT", 8176, 448, 19.5), Amd("Radeon VII", 16368, 1024, 26.9), Amd("RX 6700 XT", 12272, 384, 26.4),
+            Amd("RX 6800", 16384, 512, 32.3), Amd("RX 6800 XT", 16384, 512, 41.5), Amd("RX 6900 XT", 16384, 512, 46.1),
+            Amd("RX 6950 XT", 16384, 576, 47.3), Amd("RX 7700 XT", 12288, 432, 70.3), Amd("RX 7800 XT", 16384, 624, 74.6),
+            Amd("RX 7900 GRE", 16384, 576, 92.0), Amd("RX 7900 XT", 20480, 800, 103), Amd("RX 7900 XTX", 24576, 960, 122.8),
+            Amd("RX 9070", 16384, 644.6, 144.5), Amd("RX 9070 XT", 16384, 644.6, 194.7), Amd("Radeon Pro W7900", 49136, 864, 122.6),
+            Amd("MI210", 65536, 1638, 181), Amd("MI250", 65536, 1638, 181), Amd("MI300X", 196608, 5300, 1307),
         };
-        var apple = new (string Chip, int[] Sizes)[]
+        // Chip, memory sizes (GB), bandwidth (GB/s) and FP16 TFLOPS of the GPU's largest configuration; the M3 Max
+        // and M4 Max with 36 GB are the cut-down chips (fewer GPU cores, narrower memory bus).
+        var apple = new (string Chip, int[] Sizes, double Bandwidth, double Tflops)[]
         {
-            ("M1", [8, 16]), ("M1 Pro", [16, 32]), ("M1 Max", [32, 64]), ("M1 Ultra", [64, 128]),
-            ("M2", [8, 16, 24]), ("M2 Pro", [16, 32]), ("M2 Max", [32, 64, 96]), ("M2 Ultra", [64, 128, 192]),
-            ("M3", [8, 16, 24]), ("M3 Pro", [18, 36]), ("M3 Max", [36, 48, 64, 96, 128]), ("M3 Ultra", [96, 256, 512]),
-            ("M4", [16, 24, 32]), ("M4 Pro", [24, 48, 64]), ("M4 Max", [36, 48, 64, 128]),
+            ("M1", [8, 16], 68.25, 2.6), ("M1 Pro", [16, 32], 200, 5.2), ("M1 Max", [32, 64], 400, 10.4), ("M1 Ultra", [64, 128], 800, 20.8),
+            ("M2", [8, 16, 24], 100, 3.6), ("M2 Pro", [16, 32], 200, 6.8), ("M2 Max", [32, 64, 96], 400, 13.6), ("M2 Ultra", [64, 128, 192], 800, 27.2),
+            ("M3", [8, 16, 24], 100, 4.1), ("M3 Pro", [18, 36], 150, 7.4), ("M3 Max", [36, 48, 64, 96, 128], 400, 16.4), ("M3 Ultra", [96, 256, 512], 819, 32.8),
+            ("M4", [16, 24, 32], 120, 4.3), ("M4 Pro", [24, 48, 64], 273, 9.2), ("M4 Max", [36, 48, 64, 128], 546, 18.4),
         };
-        cards.AddRange(apple.SelectMany(a => a.Sizes.Select(gb => Apple($"Apple {a.Chip} {gb}GB", gb * GiB))));
+        foreach (var (chip, sizes, bandwidth, tflops) in apple)
+        {
+            foreach (var gb in sizes)
+            {
+                var cutDown = gb == 36 && (chip is "M3 Max" or "M4 Max");
+                cards.Add(Apple($"Apple {chip} {gb}GB", gb * GiB, cutDown ? (chip == "M3 Max" ? 300 : 410) : bandwidth, cutDown ? tflops * 0.75 : tflops));
+            }
+        }
+
         return cards.ToArray();
     }
 
@@ -185,13 +251,20 @@ public static class GpuCatalog
         return row[b.Length];
     }
 
-    private static GpuTarget Card(string name, long bytes) => new() { Name = name, TotalBytes = bytes, FreeBytes = bytes };
+    private static GpuTarget Card(string name, long mib, double bandwidth, double tflops) =>
+        new() { Name = name, TotalBytes = mib * MiB, FreeBytes = mib * MiB, MemoryBandwidthGBps = bandwidth, TensorTflops = tflops };
 
-    private static GpuTarget Apple(string name, long bytes) => new()
+    private static GpuTarget Amd(string name, long mib, double bandwidth, double tflops) => Card(name, mib, bandwidth, tflops) with { Backend = GpuBackend.Rocm, Vendor = GpuVendor.Amd };
+
+    private static GpuTarget Apple(string name, long bytes, double bandwidth, double tflops) => new()
     {
         Name = name,
         TotalBytes = bytes,
         FreeBytes = bytes <= 36 * GiB ? bytes * 2 / 3 : bytes * 3 / 4,
         IsUnifiedMemory = true,
+        MemoryBandwidthGBps = bandwidth,
+        TensorTflops = tflops,
+        Backend = GpuBackend.Metal,
+        Vendor = GpuVendor.Apple,
     };
 }

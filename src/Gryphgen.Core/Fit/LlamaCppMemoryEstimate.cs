@@ -118,7 +118,13 @@ public sealed class LlamaCppModelCost
 
         Shape = LlamaCppModelShape.From(model);
         Weights = WeightsEstimate.From(model.GetTensors(), Shape.LayerCount, Shape.NextNLayerCount);
+        _work = new Lazy<TokenWork>(() => TokenWork.From(model.GetTensors(), Shape, model.ExpertCount));
     }
+
+    private readonly Lazy<TokenWork> _work;
+
+    /// <summary>What one token multiplies and reads, per layer: for the speed estimate.</summary>
+    public TokenWork Work => _work.Value;
 
     public GgufModel Model { get; }
 
@@ -151,6 +157,49 @@ public sealed class LlamaCppModelCost
     /// <summary>Blocks llama.cpp places by n_gpu_layers: block_count less the NextN blocks.</summary>
     public int OffloadableBlocks => Shape.LayerCount - Shape.NextNLayerCount;
 
+    /// <summary>
+    /// Where each layer runs (index 0..blocks-1 the repeating blocks, the last the output layer): the device of the
+    /// split, or -1 for the host. As llama.cpp: the last <paramref name="gpuLayers"/> layers are offloaded
+    /// (i_gpu_start = n_layer + 1 - ngl), and layer il goes to the first device whose cumulative share exceeds
+    /// (il - i_gpu_start) / ngl.
+    /// </summary>
+    public int[] PlaceLayers(int gpuLayers, IReadOnlyList<double>? split = null)
+    {
+        var n = OffloadableBlocks;
+        gpuLayers = Math.Clamp(gpuLayers, 0, n + 1);
+        var shares = split is { Count: > 0 } ? split : [1.0];
+        var cumulative = new double[shares.Count];
+        var total = shares.Sum();
+        double acc = 0;
+        for (var d = 0; d < shares.Count; d++)
+        {
+            acc += total > 0 ? shares[d] / total : 1.0 / shares.Count;
+            cumulative[d] = acc;
+        }
+
+        var gpuStart = n + 1 - gpuLayers;
+        var placement = new int[n + 1];
+        for (var il = 0; il <= n; il++)
+        {
+            if (il < gpuStart)
+            {
+                placement[il] = -1;
+                continue;
+            }
+
+            var at = (double)(il - gpuStart) / gpuLayers;
+            var device = 0;
+            while (device < shares.Count - 1 && at >= cumulative[device])
+            {
+                device++;
+            }
+
+            placement[il] = device;
+        }
+
+        return placement;
+    }
+
     /// <summary>Places layers as llama.cpp does (the last <paramref name="gpuLayers"/>, output first) and sums every buffer.</summary>
     public LlamaCppMemoryEstimate Estimate(LlamaCppSettings settings, int gpuLayers, IReadOnlyList<double>? split = null)
     {
@@ -166,17 +215,7 @@ public sealed class LlamaCppModelCost
         var layers = new int[deviceCount];
         var outputDevice = -1;
 
-        // llama.cpp: i_gpu_start = n_layer + 1 - ngl; layer il (il == n_layer is the output layer) goes to the first
-        // device whose cumulative share exceeds (il - i_gpu_start) / ngl.
-        var cumulative = new double[deviceCount];
-        var total = shares.Sum();
-        double acc = 0;
-        for (var d = 0; d < deviceCount; d++)
-        {
-            acc += total > 0 ? shares[d] / total : 1.0 / deviceCount;
-            cumulative[d] = acc;
-        }
-
+        var placement = PlaceLayers(gpuLayers, shares);
         var gpuStart = n + 1 - gpuLayers;
         long hostWeights = Weights.InputBytes, hostKv = 0;
         for (var il = 0; il <= n; il++)
@@ -189,18 +228,12 @@ public sealed class LlamaCppModelCost
 
             // NextN blocks run after the output norm; their cache goes where the output layer goes.
             var layerKv = il < n ? kv.LayerBytes(il) : Enumerable.Range(n, Shape.LayerCount - n).Sum(kv.LayerBytes);
-            if (il < gpuStart)
+            var device = placement[il];
+            if (device < 0)
             {
                 hostWeights += layerWeights;
                 hostKv += layerKv;
                 continue;
-            }
-
-            var at = (double)(il - gpuStart) / gpuLayers;
-            var device = 0;
-            while (device < deviceCount - 1 && at >= cumulative[device])
-            {
-                device++;
             }
 
             var experts = il < n && settings.KeepsExpertsOnHost(il) ? Weights.LayerExpertBytes[il] : 0;

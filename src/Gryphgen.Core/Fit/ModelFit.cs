@@ -33,6 +33,12 @@ public sealed record FitBreakdown
     /// <summary>Per-GPU fixed overhead (CUDA context...), bytes.</summary>
     public required long OverheadBytes { get; init; }
 
+    /// <summary>Bytes one decoded token reads (weights it touches, KV cache at half the context, recurrent state).</summary>
+    public long DecodeBytesPerToken { get; init; }
+
+    /// <summary>What the speed estimate assumed: bandwidths, fractions, the cache fill.</summary>
+    public string SpeedAssumptions { get; init; } = "";
+
     public override string ToString() =>
         $"Weights {Bytes.Format(WeightsBytes)}, KV {Bytes.Format(KvCacheBytes)}, Compute {Bytes.Format(ComputeBytes)}, Overhead {Bytes.Format(OverheadBytes)}";
 }
@@ -111,6 +117,18 @@ public sealed record ModelFit
 
     /// <summary>With -Together: true when the model is in the chosen set, false when left out; null otherwise.</summary>
     public bool? Selected { get; init; }
+
+    /// <summary>Expected decode speed of one sequence with the cache half full, tokens a second (an estimate; null when a bandwidth is unknown).</summary>
+    public double? DecodeTokensPerSecond => Speed.DecodeTokensPerSecond;
+
+    /// <summary>Expected decode speed at an empty cache (llama-bench tg128), tokens a second.</summary>
+    public double? EmptyCacheDecodeTokensPerSecond => Speed.EmptyCacheDecodeTokensPerSecond;
+
+    /// <summary>Expected prompt speed of a 512-token batch (llama-bench pp512), tokens a second.</summary>
+    public double? PromptTokensPerSecond => Speed.PromptTokensPerSecond;
+
+    /// <summary>The speed estimate behind the three figures, with its assumptions.</summary>
+    public SpeedEstimate Speed { get; init; } = SpeedEstimate.Unknown("No speed estimate was made.");
 
     /// <summary>The full estimate behind the plan.</summary>
     public required LlamaCppMemoryEstimate Estimate { get; init; }

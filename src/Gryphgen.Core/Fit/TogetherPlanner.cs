@@ -13,6 +13,9 @@ public enum TogetherPreference
 
     /// <summary>Most context tokens in total (then most parameters).</summary>
     Context,
+
+    /// <summary>The best total decode speed, tokens a second summed over the set (then most parameters).</summary>
+    Speed,
 }
 
 /// <summary>
@@ -57,6 +60,12 @@ public static class TogetherPlanner
                 if (FitPlanner.Fits(leanest, target))
                 {
                     var c = ToCandidate(alone[i], prefer);
+                    if (prefer == TogetherPreference.Speed)
+                    {
+                        // Experts in host memory decode at the host's pace: value this way of loading by its own speed.
+                        c = c with { Value = SpeedEstimator.Estimate(costs[i], leanest, target).DecodeTokensPerSecond ?? 0 };
+                    }
+
                     candidates.Add((i, c with { DeviceBytes = leanest.Devices.Select(d => d.TotalBytes).ToArray(), Group = i, ExpertsOnHost = true }));
                 }
             }
@@ -237,6 +246,7 @@ public static class TogetherPlanner
         {
             TogetherPreference.Count => new Candidate(bytes, 1, parameters),
             TogetherPreference.Context => new Candidate(bytes, fit.ContextLength, parameters),
+            TogetherPreference.Speed => new Candidate(bytes, fit.DecodeTokensPerSecond ?? 0, parameters),
             _ => new Candidate(bytes, parameters, 1),
         };
     }
@@ -245,6 +255,7 @@ public static class TogetherPlanner
     {
         TogetherPreference.Count => "holds the most models",
         TogetherPreference.Context => "holds the most context",
+        TogetherPreference.Speed => "decodes the most tokens a second in total",
         _ => "holds the most parameters",
     };
 }

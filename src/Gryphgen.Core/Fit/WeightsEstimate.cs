@@ -89,7 +89,7 @@ public sealed class WeightsEstimate
     private static bool IsQkvBias(string name) =>
         name.EndsWith(".attn_q.bias", StringComparison.Ordinal) || name.EndsWith(".attn_k.bias", StringComparison.Ordinal) || name.EndsWith(".attn_v.bias", StringComparison.Ordinal);
 
-    private static bool TryLayer(string name, out int layer)
+    internal static bool TryLayer(string name, out int layer)
     {
         layer = -1;
         if (!name.StartsWith("blk.", StringComparison.Ordinal))

@@ -37,6 +37,12 @@ public sealed record GpuStatus
     /// <summary>Memory the driver reserves (NVML v2 / nvidia-smi memory.reserved), in bytes.</summary>
     public long? MemoryReserved { get; init; }
 
+    /// <summary>Memory bandwidth in GB/s from the GPU catalogue, matched by <see cref="Name"/>; null for a card it does not know.</summary>
+    public double? MemoryBandwidthGBps => Name is null ? null : Fit.GpuCatalog.Find(Name)?.MemoryBandwidthGBps;
+
+    /// <summary>Dense FP16 matrix throughput in TFLOPS from the GPU catalogue, matched by <see cref="Name"/>; null for a card it does not know.</summary>
+    public double? TensorTflops => Name is null ? null : Fit.GpuCatalog.Find(Name)?.TensorTflops;
+
     /// <summary>MemoryUsed / MemoryTotal in percent, one decimal.</summary>
     public double? MemoryUsedPercent =>
         MemoryTotal is > 0 && MemoryUsed is { } used ? Math.Round(100.0 * used / MemoryTotal.Value, 1) : null;

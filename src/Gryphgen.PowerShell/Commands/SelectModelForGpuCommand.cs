@@ -110,6 +110,24 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
     public SwitchParameter Together { get; set; }
 
     [Parameter]
+    [ValidateRange(0.1, 100000)]
+    public double[]? MemoryBandwidth { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.01, 100000)]
+    public double[]? TensorTflops { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.1, 100000)]
+    public double HostBandwidth { get; set; }
+
+    [Parameter]
+    public GpuBackend Backend { get; set; } = GpuBackend.Cuda;
+
+    [Parameter]
+    public ModelFitSort SortBy { get; set; } = ModelFitSort.Fit;
+
+    [Parameter]
     public TogetherPreference Prefer { get; set; } = TogetherPreference.Parameters;
 
     protected override void ProcessRecord()
@@ -160,7 +178,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
 
         var draft = DraftModel is null ? null : ReadCompanion(DraftModel, "DraftModelUnreadable", "draft model");
         var givenProjector = Projector is null || NoProjector ? null : ReadCompanion(Projector, "ProjectorUnreadable", "vision projector");
-        var gpus = ResolveTargets();
+        var gpus = WithPerformance(ResolveTargets());
         if (gpus.Length == 0)
         {
             // Every -GpuName was unknown; each has its error already.
@@ -178,6 +196,7 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             UsablePercent = MyInvocation.BoundParameters.ContainsKey(nameof(UsablePercent)) ? UsablePercent : null,
             HostAvailableBytes = hostAvailable,
             OffloadExperts = !NoExpertOffload.IsPresent,
+            HostBandwidthGBps = MyInvocation.BoundParameters.ContainsKey(nameof(HostBandwidth)) ? HostBandwidth : HostBandwidthOfThisMachine(),
         };
         var flash = FlashAttention.IsPresent;
         if (CacheType is not (KvCacheType.F16 or KvCacheType.BF16) && !flash)
@@ -267,8 +286,10 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
             fits.Add(FitPlanner.Plan(cost, settings, target, MaxContext, fitContext: !MyInvocation.BoundParameters.ContainsKey(nameof(ContextLength))));
         }
 
-        WriteObject(fits.OrderBy(f => f.Fit).ThenByDescending(f => (double)f.GpuLayers / f.TotalLayers)
-            .ThenByDescending(f => f.Model.ParameterCount).ThenBy(f => f.Model.Name, StringComparer.OrdinalIgnoreCase), enumerateCollection: true);
+        var ordered = SortBy == ModelFitSort.Speed
+            ? fits.OrderByDescending(f => f.DecodeTokensPerSecond ?? -1).ThenBy(f => f.Fit)
+            : fits.OrderBy(f => f.Fit).ThenByDescending(f => (double)f.GpuLayers / f.TotalLayers);
+        WriteObject(ordered.ThenByDescending(f => f.Model.ParameterCount).ThenBy(f => f.Model.Name, StringComparer.OrdinalIgnoreCase), enumerateCollection: true);
     }
 
     /// <summary>-Path as Find-GgufModel takes it: wildcards expanded, a path that matches nothing one PathNotFound error.</summary>
@@ -343,6 +364,20 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
         return ProjectorPairing.FindBeside(model, CancellationToken);
     }
 
+    /// <summary>The host's bandwidth for plans that leave weights in host memory: measured once a boot, then cached.</summary>
+    private double? HostBandwidthOfThisMachine()
+    {
+        try
+        {
+            return Core.Fit.HostBandwidth.MeasuredOrCached(CancellationToken);
+        }
+        catch (OutOfMemoryException)
+        {
+            WriteWarning("The host's memory bandwidth could not be measured (no 256 MiB to spare); plans that use host memory get no speed estimate. Give it with -HostBandwidth.");
+            return null;
+        }
+    }
+
     private GpuTarget[] ResolveTargets()
     {
         switch (ParameterSetName)
@@ -401,7 +436,35 @@ public sealed class SelectModelForGpuCommand : GryphCmdlet
                 $"GPU {gpu.Index} ({gpu.Name}) does not report its memory; plan with -MemoryBytes instead.", gpu.Name));
         }
 
-        return new GpuTarget { Name = $"GPU {gpu.Index}: {gpu.Name}", TotalBytes = total, FreeBytes = free.Value };
+        var known = gpu.Name is null ? null : GpuCatalog.Find(gpu.Name);
+        var amd = string.Equals(gpu.Vendor, "AMD", StringComparison.OrdinalIgnoreCase) || known?.Vendor == GpuVendor.Amd;
+        return new GpuTarget
+        {
+            Name = $"GPU {gpu.Index}: {gpu.Name}",
+            TotalBytes = total,
+            FreeBytes = free.Value,
+            MemoryBandwidthGBps = known?.MemoryBandwidthGBps,
+            TensorTflops = known?.TensorTflops,
+            Backend = amd ? GpuBackend.Rocm : GpuBackend.Cuda,
+            Vendor = amd ? GpuVendor.Amd : GpuVendor.Nvidia,
+        };
+    }
+
+    /// <summary>The targets with -MemoryBandwidth, -TensorTflops and -Backend applied (one value for all GPUs, or one per GPU).</summary>
+    private GpuTarget[] WithPerformance(GpuTarget[] gpus)
+    {
+        static double? Pick(double[]? values, int i) => values is { Length: > 0 } ? values[Math.Min(i, values.Length - 1)] : null;
+        for (var i = 0; i < gpus.Length; i++)
+        {
+            gpus[i] = gpus[i] with
+            {
+                MemoryBandwidthGBps = Pick(MemoryBandwidth, i) ?? gpus[i].MemoryBandwidthGBps,
+                TensorTflops = Pick(TensorTflops, i) ?? gpus[i].TensorTflops,
+                Backend = MyInvocation.BoundParameters.ContainsKey(nameof(Backend)) ? Backend : gpus[i].Backend,
+            };
+        }
+
+        return gpus;
     }
 }
 
