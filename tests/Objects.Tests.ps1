@@ -140,7 +140,7 @@ Describe 'CSV rows say what they hold' {
     }
 
     It 'flattens a pipe''s readers and writers' {
-        New-GryphPipe -Name held | Out-Null
+        [bool](New-GryphPipe -Name held).Readers | Should -BeFalse -Because 'an empty list is false in PowerShell, as an empty array is'
         $holder = Start-Bash "exec 3<>'$PipeDirectory/held'; sleep 30"
         try {
             $pipe = $null

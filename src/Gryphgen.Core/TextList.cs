@@ -1,29 +1,22 @@
-using System.Collections;
 using System.Globalization;
 
 namespace Gryphgen.Core;
 
 /// <summary>
 /// A read-only list whose text is its items joined with ", ", so that Export-Csv, ConvertTo-Csv and string
-/// interpolation write what the list holds instead of its type name. It enumerates like any list, so tables,
-/// ConvertTo-Json and indexing see the items.
+/// interpolation write what the list holds instead of its type name. It is an IList like an array, so PowerShell
+/// enumerates it, indexes it and takes an empty one as false (<c>if ($pipe.Readers)</c>), and ConvertTo-Json
+/// writes an array.
 /// </summary>
-public sealed class TextList<T> : IReadOnlyList<T>
+public sealed class TextList<T> : System.Collections.ObjectModel.ReadOnlyCollection<T>
 {
-    private readonly IReadOnlyList<T> _items;
-
-    internal TextList(IReadOnlyList<T> items) => _items = items;
-
-    public int Count => _items.Count;
-
-    public T this[int index] => _items[index];
-
-    public IEnumerator<T> GetEnumerator() => _items.GetEnumerator();
-
-    IEnumerator IEnumerable.GetEnumerator() => _items.GetEnumerator();
+    internal TextList(IList<T> items)
+        : base(items)
+    {
+    }
 
     public override string ToString() =>
-        string.Join(", ", _items.Select(i => Convert.ToString(i, CultureInfo.InvariantCulture)));
+        string.Join(", ", this.Select(i => Convert.ToString(i, CultureInfo.InvariantCulture)));
 }
 
 /// <summary>Makes <see cref="TextList{T}"/>s; a list that is one already is kept as it is.</summary>
@@ -36,7 +29,8 @@ public static class TextList
         null => Empty<T>(),
         TextList<T> list => list,
         { Count: 0 } => Empty<T>(),
-        _ => new TextList<T>(items),
+        IList<T> list => new TextList<T>(list),
+        _ => new TextList<T>(items.ToArray()),
     };
 
     private static class EmptyTextList<T>
