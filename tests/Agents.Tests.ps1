@@ -299,3 +299,52 @@ Describe 'The demo (./build.ps1 -Task Demo)' -Skip:$SkipSharedTestData {
         Test-Path (Join-Path ([IO.Path]::GetTempPath()) "gryphgen-demo-$($process.Id)") | Should -BeFalse
     }
 }
+
+Describe 'Agent names, error ids and logs as a user meets them' {
+    AfterEach { Get-GryphAgent | Stop-GryphAgent -Force }
+
+    It 'Get-GryphAgent -Name ghost is a GryphAgentNotFound error, as Get-GryphPipe -Name ghost is; a wildcard that matches nothing is quiet' {
+        Get-GryphAgent -Name ghost -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphAgentNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].ToString() | Should -Match "'ghost'"
+        Get-GryphAgent -Name 'gho*' -ErrorVariable quiet | Should -BeNullOrEmpty
+        $quiet.Count | Should -Be 0
+    }
+
+    It 'Invoke-GryphChat to an endpoint that no agent serves says so at once' {
+        New-GryphPipe -Name unserved | Out-Null
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $thrown = { Invoke-GryphChat -Participants unserved -Opening 'anyone?' -Rounds 1 } | Should -Throw -ErrorId 'GryphChatParticipantNotServed*' -PassThru
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+        $thrown.ToString() | Should -Match 'no agent serves it'
+        $thrown.ToString() | Should -Match 'Start-GryphAgent -Name unserved'
+        Remove-GryphPipe -Name unserved
+    }
+
+    It 'names backend failures without stuttering: GryphAgentBackendFailed, not GryphAgentBackendBackendFailed' {
+        Start-GryphAgent -Name broken -ScriptBlock { throw 'kaput' } | Out-Null
+        Invoke-GryphChat -Participants broken -Opening 'x' -Rounds 1 -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphAgentBackendFailed,*'
+    }
+
+    It 'logs the real size of each reply it sends' {
+        Start-GryphAgent -Name sizer -ScriptBlock { 'héllo' } | Out-Null # 6 bytes of UTF-8
+        Send-Request sizer 'size?' | Out-Null
+        $reply = Receive-Reply
+        $reply.Content | Should -Be 'héllo'
+        $log = Get-Content (Join-Path $env:GRYPHGEN_PIPE_DIR 'sizer.agent.log') -Raw
+        $log | Should -Match "Sent message $($reply.Id) \(6 bytes\)"
+    }
+
+    It 'rotates a log past 8 MiB when the agent starts, keeping the one before as .1' {
+        $log = Join-Path $env:GRYPHGEN_PIPE_DIR 'chatty.agent.log'
+        [IO.File]::WriteAllBytes($log, [byte[]]::new(8MB + 1))
+        Start-GryphAgent -Name chatty -ScriptBlock { 'x' } | Out-Null
+        (Get-Item "$log.1").Length | Should -Be (8MB + 1)
+        (Get-Item $log).Length | Should -BeLessThan 1KB
+        Stop-GryphAgent -Name chatty
+        Remove-Item "$log.1"
+    }
+}

@@ -94,6 +94,19 @@ Describe 'Connect-GryphBus, Get-GryphBus, Disconnect-GryphBus' -Skip:$SkipNats {
         Get-GryphBus | Should -BeNullOrEmpty
     }
 
+    It 'says a refused connection was refused, and refuses an http:// or malformed URL before trying' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $listener.Start()
+        $port = $listener.LocalEndpoint.Port; $listener.Stop()
+        { Connect-GryphBus -Url "nats://127.0.0.1:$port" -ConnectTimeoutSeconds 2 } | Should -Throw -ErrorId 'GryphBusUnreachable,*' -ExpectedMessage '*refused*'
+        foreach ($url in 'http://127.0.0.1:8222', 'nats://bad host:x', 'nats://127.0.0.1:99999') {
+            try { Connect-GryphBus -Url $url -ConnectTimeoutSeconds 2; $record = $null } catch { $record = $_ }
+            $record.FullyQualifiedErrorId | Should -Be 'GryphBusUrlInvalid,Gryphgen.PowerShell.Commands.ConnectGryphBusCommand' -Because $url
+            $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        }
+        $record.Exception.Message | Should -Match 'nats://'
+        Get-GryphBus | Should -BeNullOrEmpty
+    }
+
     It 'connects over TLS with the CA given' {
         $tls = Start-NatsTestServer -Tls
         Connect-GryphBus -Url $tls.Url -CaFile $tls.Options.Tls.CaPath -Tls Require
@@ -181,6 +194,56 @@ Describe 'Endpoints and messages on the bus' -Skip:$SkipNats {
             (Get-GryphPipe).Name | Should -Not -Contain ($lines[0].From) -Because 'the chat removes its temporary endpoint'
         }
         finally { $agent.Kill($true); $agent.WaitForExit() }
+    }
+}
+
+Describe 'A bus server killed and restarted on the same store' -Skip:$SkipNats {
+    BeforeAll {
+        function Start-PwshWithInput([string] $Script) {
+            # A fresh pwsh as Start-FreshPwsh, whose stdin the test writes to: a signal across processes.
+            $psi = [System.Diagnostics.ProcessStartInfo]::new($PwshPath)
+            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "`$ErrorActionPreference='Stop'; Import-Module '$ModuleManifest'; $Script") { $psi.ArgumentList.Add($a) }
+            $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.RedirectStandardInput = $true
+            $psi.UseShellExecute = $false
+            [System.Diagnostics.Process]::Start($psi)
+        }
+    }
+
+    It 'resumes a -Continuous receiver and an agent after the restart, and a send during the outage retries until it is stored' {
+        $restarting = Start-NatsTestServer
+        $ns = "r$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        Connect-GryphBus -Url $restarting.Url -Namespace $ns
+        try {
+            New-GryphPipe -Name inbox | Out-Null
+            $seen = Join-Path $TestDrive 'seen.txt'
+            $receiver = Start-FreshPwsh ("Connect-GryphBus -Url '$($restarting.Url)' -Namespace $ns; " +
+                "Receive-GryphMessage -Name inbox -Continuous -TimeoutSeconds 0 | ForEach-Object { Add-Content '$seen' `$_.Content; `$_ } | Select-Object -First 3 | Out-Null")
+            $sender = Start-PwshWithInput ("Connect-GryphBus -Url '$($restarting.Url)' -Namespace $ns; [void][Console]::In.ReadLine(); " +
+                "Send-GryphMessage -To inbox -Content during -TimeoutSeconds 60")
+            $Url = $restarting.Url # what Start-RemoteAgent connects to
+            $agent = Start-RemoteAgent -Namespace $ns -Name echo -ScriptBlock 'param($m) "echo: $($m.Content)"'
+
+            Send-GryphMessage -To inbox -Content before
+            Wait-Until { (Test-Path $seen) -and (Get-Content $seen) -contains 'before' } 'the receiver to get the first message'
+            Wait-Until { (Get-GryphPipe -Name inbox).WaitingReceivers -ge 1 } 'the receiver to ask for the next message'
+            (Invoke-GryphChat -Participants echo -Opening 'one' -Rounds 1 -TimeoutSeconds 30 | Where-Object Round -EQ 1).Content | Should -Be 'echo: one'
+
+            $restarting.Kill()
+            $sender.StandardInput.WriteLine('send now'); $sender.StandardInput.Flush()
+            $sender.WaitForExit(1500) | Should -BeFalse -Because 'a send while the server is down retries until its timeout'
+            $restarting.Restart()
+
+            Wait-Process $sender 60 | Out-Null
+            Send-GryphMessage -To inbox -Content after -TimeoutSeconds 60
+            Wait-Process $receiver 60 | Out-Null
+            Get-Content $seen | Should -Be @('before', 'during', 'after')
+            (Invoke-GryphChat -Participants echo -Opening 'two' -Rounds 1 -TimeoutSeconds 60 | Where-Object Round -EQ 1).Content | Should -Be 'echo: two'
+        }
+        finally {
+            foreach ($process in $receiver, $sender, $agent) { if ($process -and -not $process.HasExited) { $process.Kill($true); $process.WaitForExit() } }
+            Disconnect-GryphBus
+            Stop-NatsTestServer -Server $restarting
+        }
     }
 }
 

@@ -373,6 +373,138 @@ os.close(fd)
     }
 }
 
+Describe 'What a stopped receiver leaves in the pipe' -Skip:(-not (Get-Command python3 -ErrorAction SilentlyContinue)) {
+    BeforeAll {
+        # Writes byte sequences to a FIFO, one write(2) each: 'frame:ID' (a frame with content ID), 'text:T' (bytes
+        # as they are, \n for a newline), 'lie:ID:N' (a frame whose length field claims N body bytes), 'head:ID:N' and
+        # 'tail:ID:N' (a frame's first N bytes, and the rest), 'wait' (until a line comes on stdin).
+        $script:FrameWriter = Join-Path $TestDrive 'frames.py'
+        @'
+import json, os, sys
+def frame(i, claimed=None):
+    header = json.dumps({"id": i, "from": "writer"}).encode(); body = i.encode()
+    return b"GRY1 %010d %015d\n" % (len(header), len(body) if claimed is None else claimed) + header + body + b"END\n"
+fd = os.open(sys.argv[1], os.O_WRONLY)
+for step in sys.argv[2:]:
+    kind, _, rest = step.partition(":")
+    if kind == "frame": os.write(fd, frame(rest))
+    elif kind == "text": os.write(fd, rest.replace("\\n", "\n").encode())
+    elif kind == "lie": i, n = rest.split(":"); os.write(fd, frame(i, int(n)))
+    elif kind == "head": i, n = rest.split(":"); os.write(fd, frame(i)[:int(n)])
+    elif kind == "tail": i, n = rest.split(":"); os.write(fd, frame(i)[int(n):])
+    elif kind == "wait": sys.stdin.readline()
+os.close(fd)
+'@ | Set-Content $FrameWriter
+
+        function Start-FrameWriter([string] $Path, [string[]] $Steps) {
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('python3')
+            foreach ($a in @($FrameWriter, $Path) + $Steps) { $psi.ArgumentList.Add($a) }
+            $psi.RedirectStandardInput = $true
+            $psi.UseShellExecute = $false
+            [System.Diagnostics.Process]::Start($psi)
+        }
+
+        function New-HeldPipe([string] $Name) {
+            # The kernel keeps a FIFO's bytes only while someone holds it open: a holder plays the live peer.
+            $path = (New-GryphPipe -Name $Name).Path
+            $holder = Start-Bash "exec 3<>'$path'; sleep 120"
+            Wait-Reader $path
+            [pscustomobject]@{ Path = $path; Holder = $holder }
+        }
+
+        function Receive-Ids([string] $Name, [int] $Count, [double] $TimeoutSeconds = 10, [long] $MaxMessageBytes = 64MB) {
+            # The ids received and the error ids, as one receiver with -Count sees them.
+            $messages = @(Receive-GryphMessage -Name $Name -Count $Count -TimeoutSeconds $TimeoutSeconds -MaxMessageBytes $MaxMessageBytes `
+                    -ErrorVariable errors -ErrorAction SilentlyContinue)
+            [pscustomobject]@{ Ids = @($messages.Id); Errors = @($errors | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] }); Records = $errors }
+        }
+    }
+
+    AfterEach { if ($pipe) { $pipe.Holder.Kill(); $pipe.Holder.WaitForExit(); $pipe = $null } }
+
+    It 'skips garbage exactly: -Count 3 then -Count 7 get all 10 frames that followed it' {
+        $pipe = New-HeldPipe garbled
+        $writer = Start-FrameWriter $pipe.Path (@('text:garbage that is not a frame, long enough to span a prefix\n') + (1..10 | ForEach-Object { "frame:m$_" }))
+        $writer.WaitForExit(10000) | Should -BeTrue
+        $first = Receive-Ids garbled 3
+        $first.Ids | Should -Be @('m1', 'm2', 'm3')
+        $first.Errors | Should -Be @('GryphFrameMalformed')
+        $second = Receive-Ids garbled 7
+        $second.Ids | Should -Be (4..10 | ForEach-Object { "m$_" })
+        $second.Errors | Should -BeNullOrEmpty
+    }
+
+    It 'drops only a frame whose length overstates it: the 5 after it arrive one receiver at a time' {
+        $pipe = New-HeldPipe liar
+        $writer = Start-FrameWriter $pipe.Path (@('lie:liar:90') + (1..5 | ForEach-Object { "frame:m$_" }))
+        $writer.WaitForExit(10000) | Should -BeTrue
+        $first = Receive-Ids liar 1
+        $first.Ids | Should -Be 'm1'
+        $first.Errors | Should -Be @('GryphFrameMalformed')
+        foreach ($i in 2..5) { (Receive-Ids liar 1).Ids | Should -Be "m$i" }
+    }
+
+    It 'resynchronises after a prefix claiming 999999999999999 bytes while a writer holds the pipe' {
+        $pipe = New-HeldPipe huge
+        $writer = Start-FrameWriter $pipe.Path @('text:GRY1 0000000002 999999999999999\n', 'frame:m1', 'frame:m2', 'frame:m3')
+        $writer.WaitForExit(10000) | Should -BeTrue
+        $first = Receive-Ids huge 1
+        $first.Ids | Should -Be 'm1'
+        $first.Errors | Should -Be @('GryphMessageTooLarge')
+        (Receive-Ids huge 2).Ids | Should -Be @('m2', 'm3')
+    }
+
+    It 'skips a 3 GB prefix under -MaxMessageBytes 100GB as too large for a receiver, and goes on' {
+        $pipe = New-HeldPipe vast
+        $writer = Start-FrameWriter $pipe.Path @('text:GRY1 0000000002 000003000000000\n', 'frame:m1')
+        $writer.WaitForExit(10000) | Should -BeTrue
+        $got = Receive-Ids vast 1 -MaxMessageBytes 100GB
+        $got.Ids | Should -Be 'm1'
+        $got.Errors | Should -Be @('GryphMessageTooLarge')
+        $got.Records[0].Exception.Message | Should -Match 'largest message a receiver can hold'
+    }
+
+    It 'loses only the frame a timeout cut: the next receivers skip its rest and get each later frame' {
+        $pipe = New-HeldPipe slow
+        $cut = 'm2-whose-rest-is-longer-than-a-frame-prefix'
+        $writer = Start-FrameWriter $pipe.Path @('frame:m1', "head:${cut}:45", 'wait', "tail:${cut}:45", 'frame:m3', 'frame:m4', 'frame:m5')
+        $first = Receive-Ids slow 2 -TimeoutSeconds 2
+        $first.Ids | Should -Be 'm1'
+        $first.Errors | Should -Be @('GryphFrameTruncated', 'GryphReceiveTimeout')
+        $writer.StandardInput.WriteLine('go'); $writer.StandardInput.Close()
+        $writer.WaitForExit(10000) | Should -BeTrue
+        $next = Receive-Ids slow 1
+        $next.Ids | Should -Be 'm3'
+        $next.Errors | Should -Be @('GryphFrameMalformed')
+        (Receive-Ids slow 1).Ids | Should -Be 'm4'
+        (Receive-Ids slow 1).Ids | Should -Be 'm5'
+    }
+
+    It 'in -Raw, splits a line still being written when the time runs out, says so, and leaves the lines after it' {
+        $pipe = New-HeldPipe rawslow
+        $writer = Start-FrameWriter $pipe.Path @('text:first\nunfin', 'wait', 'text:ished\nnext\n')
+        $got = Receive-GryphMessage -Name rawslow -Raw -Count 2 -TimeoutSeconds 2 -ErrorVariable err -ErrorAction SilentlyContinue
+        $got.Content | Should -Be 'first'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphReceiveTimeout,*'
+        $err[0].Exception.Message | Should -Match 'first 5 byte\(s\) of a line whose newline had not come were taken and are lost'
+        $writer.StandardInput.WriteLine('go'); $writer.StandardInput.Close()
+        $writer.WaitForExit(10000) | Should -BeTrue
+        (Receive-GryphMessage -Name rawslow -Raw -Count 2 -TimeoutSeconds 10).Content | Should -Be @('ished', 'next')
+    }
+
+    It 'suggests -Raw for plain lines that printf wrote to a framed receiver (<Case>)' -ForEach @(
+        @{ Case = 'a short line'; Text = 'hi\n' }
+        @{ Case = 'lines longer than a frame prefix'; Text = 'hello from printf, the way setup scripts talk\nand a second line\n' }
+    ) {
+        $path = (New-GryphPipe -Name "plain$($Text.Length)").Path
+        $bash = Start-Bash "printf '$Text' > '$path'"
+        Receive-GryphMessage -Path $path -TimeoutSeconds 3 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $bash.WaitForExit(10000) | Should -BeTrue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GryphFrameMalformed,*'
+        $err[0].Exception.Message | Should -Match 'receive with -Raw'
+    }
+}
+
 Describe 'Logging' {
     It 'shows every open, send and receive with -Verbose and appends ISO-8601 lines to -LogPath' {
         New-GryphPipe -Name logged | Out-Null

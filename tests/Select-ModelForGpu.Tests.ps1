@@ -142,7 +142,7 @@ Describe 'Select-ModelForGpu on the models people run now' {
     BeforeAll {
         $script:ReleasedFolder = Join-Path ([IO.Path]::GetTempPath()) ("gryph-released-" + [guid]::NewGuid().ToString('N'))
         New-Item -ItemType Directory -Path $ReleasedFolder | Out-Null
-        foreach ($preset in 'Qwen35Dense27B', 'Qwen3Next80BA3B', 'DeepSeekV3', 'Glm45Air') {
+        foreach ($preset in 'Qwen35Dense27B', 'Qwen3Next80BA3B', 'DeepSeekV3', 'Glm45Air', 'Lfm2Dense26B') {
             [void][Gryphgen.Core.Gguf.GgufModelBuilder]::Write([Gryphgen.Core.Gguf.ReleasedModelShapes]::$preset, (Join-Path $ReleasedFolder "$preset.gguf"))
         }
 
@@ -195,6 +195,14 @@ Describe 'Select-ModelForGpu on the models people run now' {
         $fit.GpuLayers | Should -Be $fit.TotalLayers
         $fit.ContextLength | Should -Be 262144
         $fit.LlamaCppArguments | Should -BeLike '-ngl 49 -c 262144 -fa off --cpu-moe*'
+    }
+
+    It 'fits LFM2-2.6B (8 attention layers of 30, short convolutions elsewhere) fully on a 24 GiB card' {
+        $fit = Find-GgufModel $ReleasedFolder -Name 'LFM2-2.6B*' | Select-ModelForGpu -MemoryBytes 24GB -ContextLength 32768
+        $fit.Fit | Should -Be 'Full'
+        $fit.GpuLayers | Should -Be 31
+        # 8 attention layers x 8 KV heads x 64 x 2 (K and V) x 2 bytes per token, plus 22 x 2 x 2048 f32 columns of convolution state.
+        $fit.Breakdown.KvCacheBytes | Should -Be (32768 * 8 * 8 * 64 * 2 * 2 + 22 * 2 * 2048 * 4)
     }
 
     It 'counts a draft model for speculative decoding on the first GPU with -DraftModel' {

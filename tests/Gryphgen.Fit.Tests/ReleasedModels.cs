@@ -30,6 +30,7 @@ public sealed class ReleasedModels : IDisposable
         ("nemotron-h-8b", ReleasedModelShapes.NemotronH8B),
         ("granite-4.0-h-tiny", ReleasedModelShapes.Granite4HTiny),
         ("lfm2-8b-a1b", ReleasedModelShapes.Lfm2Moe8BA1B),
+        ("lfm2-2.6b", ReleasedModelShapes.Lfm2Dense26B),
         ("deepseek-v3", ReleasedModelShapes.DeepSeekV3),
         ("glm-4.5-air", ReleasedModelShapes.Glm45Air),
         ("gemma-4-31b", ReleasedModelShapes.Gemma4Dense31B),

@@ -32,7 +32,7 @@ public static class ChatErrorKind
 public sealed class ChatBackendException : GryphgenException
 {
     public ChatBackendException(string errorKind, string message, int? httpStatus = null, Exception? inner = null)
-        : base("GryphAgentBackend" + errorKind, ToGryphKind(errorKind), message, null, inner)
+        : base(ErrorIdFor(errorKind), ToGryphKind(errorKind), message, null, inner)
     {
         ErrorKind = errorKind;
         HttpStatus = httpStatus;
@@ -57,6 +57,10 @@ public sealed class ChatBackendException : GryphgenException
     public string ErrorKind { get; }
 
     public int? HttpStatus { get; }
+
+    /// <summary>GryphAgentBackend + the kind, without saying "Backend" twice: GryphAgentBackendFailed, GryphAgentBackendModelNotFound.</summary>
+    public static string ErrorIdFor(string errorKind) =>
+        errorKind.StartsWith("Backend", StringComparison.Ordinal) ? "GryphAgent" + errorKind : "GryphAgentBackend" + errorKind;
 
     private static GryphgenErrorKind ToGryphKind(string errorKind) => errorKind switch
     {

@@ -132,6 +132,7 @@ public static class ChatConversation
                         To = participant,
                         Timestamp = DateTime.Now,
                         Content = text,
+                        Bytes = System.Text.Encoding.UTF8.GetByteCount(text),
                         Metadata = new Dictionary<string, string> { ["round"] = round.ToString(CultureInfo.InvariantCulture) },
                     };
                     var started = Stopwatch.GetTimestamp();

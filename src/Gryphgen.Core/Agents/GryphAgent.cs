@@ -66,13 +66,29 @@ public sealed class GryphAgent : IDisposable
 
     public string Backend => _backend.Description;
 
-    public GryphAgentState State => _state;
+    /// <summary>Running, Stopping, Stopped, or Failed (also when its llama-server has failed for good).</summary>
+    public GryphAgentState State => _state == GryphAgentState.Running && Server?.State == LlamaServerState.Failed ? GryphAgentState.Failed : _state;
+
+    /// <summary>The llama-server this agent supervises (Start-GryphAgent -LlamaServer); null for other backends.</summary>
+    public LlamaServerProcess? Server => (_backend as LlamaServerChatBackend)?.Server;
+
+    /// <summary>The server's process id, while it runs.</summary>
+    public int? ServerProcessId => Server?.ProcessId;
+
+    /// <summary>The server's loopback port.</summary>
+    public int? ServerPort => Server?.Port;
+
+    /// <summary>Starting, Ready, Restarting, Failed or Stopped.</summary>
+    public LlamaServerState? ServerState => Server?.State;
+
+    /// <summary>The server's resident memory, bytes.</summary>
+    public long? ServerMemoryBytes => Server?.MemoryBytes;
 
     public long MessagesHandled => Interlocked.Read(ref _messagesHandled);
 
     public long Errors => Interlocked.Read(ref _errors);
 
-    public string? LastError => Volatile.Read(ref _lastError);
+    public string? LastError => Server is { State: LlamaServerState.Failed } server ? server.FailureMessage : Volatile.Read(ref _lastError);
 
     /// <summary>The id of the message being answered now, if any.</summary>
     public string? InFlight => Volatile.Read(ref _inFlight);
@@ -338,6 +354,7 @@ public sealed class GryphAgent : IDisposable
             ReplyTo = request.Id,
             Timestamp = DateTime.UtcNow,
             Content = content,
+            Bytes = System.Text.Encoding.UTF8.GetByteCount(content), // the log's "Sent message ... (N bytes)" line reads it
             Metadata = metadata,
         };
         var deadline = Deadline.After(_stopRequested ? StoppingReplyTimeout : _options.ReplyTimeout);

@@ -16,7 +16,7 @@ internal static class BusErrors
     public const string EndpointNotFound = "GryphEndpointNotFound";
     public const string RequestFailed = "GryphBusRequestFailed";
 
-    public static GryphgenException FromConnect(Exception exception, string servers, TimeSpan timeout)
+    public static GryphgenException FromConnect(Exception exception, string servers, TimeSpan timeout, bool refused = false)
     {
         var chain = Chain(exception).ToList();
         var text = string.Join(" | ", chain.Select(e => e.Message));
@@ -38,6 +38,12 @@ internal static class BusErrors
         {
             return new GryphgenException(TlsFailed, GryphgenErrorKind.SecurityError,
                 $"TLS with the bus at {servers} failed: {Innermost(chain)}. Check -Tls, -CaFile and the server's certificate.", servers, exception);
+        }
+
+        if (refused || chain.OfType<System.Net.Sockets.SocketException>().Any(e => e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused))
+        {
+            return new GryphgenException(Unreachable, GryphgenErrorKind.ConnectionFailed,
+                $"The connection to the bus at {servers} was refused: nothing listens there. Is nats-server running, and is that its client port (4222 by default)?", servers, exception);
         }
 
         return new GryphgenException(Unreachable, GryphgenErrorKind.ConnectionFailed,

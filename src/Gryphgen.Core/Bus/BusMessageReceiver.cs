@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
@@ -14,17 +15,29 @@ namespace Gryphgen.Core.Bus;
 /// caller expects (one per request); a message is acknowledged only when the caller says it was handed on, and messages it holds
 /// unacknowledged are kept alive (+WPI) while it runs and handed back (-NAK) when it closes, so the next receiver
 /// gets them at once, in order.
+/// <para>
+/// A pull lives in the server it was sent to: one that restarts (or a connection that moves to another server)
+/// forgets it and never answers, so a pull is sent again after every reconnect, and when its expiry has passed
+/// with no answer. While the connection is down, asking waits for it to come back, until the caller's deadline.
+/// </para>
 /// </summary>
 internal sealed class BusMessageReceiver : IMessageReceiver
 {
     private static readonly TimeSpan LongestPull = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan ShortestPull = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How long past its expiry a pull may go unanswered before it counts as lost.</summary>
+    private static readonly TimeSpan PullGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>The pause before asking again when JetStream did not answer (a server still recovering its store).</summary>
+    private static readonly TimeSpan UnavailablePause = TimeSpan.FromMilliseconds(100);
     private static readonly byte[] Ack = "+ACK"u8.ToArray();
     private static readonly byte[] Nak = "-NAK"u8.ToArray();
     private static readonly byte[] Term = "+TERM"u8.ToArray();
     private static readonly byte[] Progress = "+WPI"u8.ToArray();
 
     private readonly GryphBus _bus;
+    private readonly NatsConnection _connection; // kept for Dispose: the bus may be closed by then
     private readonly string _endpoint;
     private readonly string _pullSubject;
     private readonly long _maxMessageBytes;
@@ -34,6 +47,10 @@ internal sealed class BusMessageReceiver : IMessageReceiver
     private readonly Dictionary<string, string> _held = new(StringComparer.Ordinal); // message id -> its ack subject
     private readonly Timer _keepAlive;
     private bool _pullOpen; // a request for the next message is with the server and has not been answered
+    private long _pullDueBy; // when an open pull should have been answered (Stopwatch timestamp)
+    private int _pullConnection; // the value of _connections when the open pull was sent
+    private int _connections; // counts (re)connections, so a pull sent before the last one is known lost
+    private CancellationTokenSource _connectionChanged = new();
     private bool _disposed;
 
     private BusMessageReceiver(GryphBus bus, string endpoint, long maxMessageBytes, GryphLog log, INatsSub<byte[]> inbox, CancellationToken token)
@@ -48,6 +65,34 @@ internal sealed class BusMessageReceiver : IMessageReceiver
         _inbox = inbox;
         var period = BusTransport.AckWait / 3;
         _keepAlive = new Timer(_ => KeepHeldAlive(), null, period, period);
+        _connection = bus.Connection;
+        _connection.ConnectionOpened += OnConnectionChanged;
+        _connection.ConnectionDisconnected += OnConnectionChanged;
+    }
+
+    private ValueTask OnConnectionChanged(object? sender, NatsEventArgs args)
+    {
+        Interlocked.Increment(ref _connections);
+        var changed = Interlocked.Exchange(ref _connectionChanged, new CancellationTokenSource());
+        changed.Cancel(); // wakes a wait for a delivery that the pull sent before can no longer bring
+        changed.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Cancelled at the next connect or disconnect.</summary>
+    private CancellationToken ConnectionChanged
+    {
+        get
+        {
+            try
+            {
+                return Volatile.Read(ref _connectionChanged).Token;
+            }
+            catch (ObjectDisposedException)
+            {
+                return new CancellationToken(canceled: true); // swapped out while read: it has just changed
+            }
+        }
     }
 
     public string Path { get; }
@@ -87,30 +132,45 @@ internal sealed class BusMessageReceiver : IMessageReceiver
         ObjectDisposedException.ThrowIf(_disposed, this);
         while (true)
         {
+            if (_pullOpen && (_pullConnection != Volatile.Read(ref _connections) || Stopwatch.GetTimestamp() > _pullDueBy))
+            {
+                _log.Write(GryphLogLevel.Warn, $"The pull for '{_endpoint}' was lost (the connection to the bus changed, or the server never answered it); asking again.");
+                _pullOpen = false;
+            }
+
             if (!_pullOpen)
             {
-                if (deadline.HasExpired)
+                if (deadline.HasExpired || !RequestMessages(deadline))
                 {
                     return ReceiveResult.TimedOut;
                 }
-
-                RequestMessages(deadline);
             }
 
             var delivery = WaitForDelivery(deadline);
             if (delivery is not { } msg)
             {
-                return ReceiveResult.TimedOut; // the pull stays open; what it still brings is read by the next call
+                if (deadline.HasExpired)
+                {
+                    return ReceiveResult.TimedOut; // the pull stays open; what it still brings is read by the next call
+                }
+
+                continue; // the connection changed or the pull is overdue: checked above
             }
 
             if (string.IsNullOrEmpty(msg.ReplyTo))
             {
                 // A status from the server, not a message: 408 the pull expired, 404 nothing waiting,
-                // 409 the consumer changed. Each ends the pull; a new one is sent if time is left.
+                // 409 the consumer changed, 503 JetStream not (yet) available. Each ends the pull; a new one is sent
+                // if time is left.
                 var code = msg.Headers?.Code ?? 0;
-                if (code is 408 or 404 or 409)
+                if (code is 408 or 404 or 409 or 503)
                 {
                     _pullOpen = false;
+                }
+
+                if (code == 503)
+                {
+                    Pause(UnavailablePause, deadline);
                 }
 
                 continue;
@@ -121,33 +181,67 @@ internal sealed class BusMessageReceiver : IMessageReceiver
         }
     }
 
-    private void RequestMessages(Deadline deadline)
+    /// <summary>Sends a pull for one message; false when the deadline passed while the connection was down.</summary>
+    private bool RequestMessages(Deadline deadline)
     {
         // One message per pull. Fetching ahead would be faster, but what a receiver holds unread when it stops
         // must be handed back, and nats-server 2.9 loses the order (and briefly a message) when several
         // deliveries of one consumer are NAKed together; one at a time, a stopped receiver holds at most one.
-        var expires = deadline.IsInfinite ? LongestPull : deadline.Remaining;
-        if (expires > LongestPull)
+        while (true)
         {
-            expires = LongestPull;
-        }
+            var connection = Volatile.Read(ref _connections);
+            if (_bus.Connection.ConnectionState != NatsConnectionState.Open)
+            {
+                // Down: wait for the reconnect (the client keeps trying) rather than fail at once.
+                if (!Pause(LongestPull, deadline))
+                {
+                    return false;
+                }
 
-        if (expires < ShortestPull)
-        {
-            expires = ShortestPull;
-        }
+                continue;
+            }
 
-        var request = string.Create(CultureInfo.InvariantCulture, $"{{\"batch\":1,\"expires\":{expires.Ticks * 100}}}");
-        try
-        {
-            BusAwait.Complete(_bus.Connection.PublishAsync(_pullSubject, Encoding.ASCII.GetBytes(request), replyTo: _inbox.Subject, cancellationToken: _token));
-        }
-        catch (NatsException ex)
-        {
-            throw BusErrors.Request(ex, $"ask for messages on '{_endpoint}'", _endpoint);
-        }
+            var expires = deadline.IsInfinite ? LongestPull : deadline.Remaining;
+            if (expires > LongestPull)
+            {
+                expires = LongestPull;
+            }
 
-        _pullOpen = true;
+            if (expires < ShortestPull)
+            {
+                expires = ShortestPull;
+            }
+
+            var request = string.Create(CultureInfo.InvariantCulture, $"{{\"batch\":1,\"expires\":{expires.Ticks * 100}}}");
+            try
+            {
+                BusAwait.Complete(_bus.Connection.PublishAsync(_pullSubject, Encoding.ASCII.GetBytes(request), replyTo: _inbox.Subject, cancellationToken: _token));
+            }
+            catch (NatsException ex)
+            {
+                if (_bus.Connection.ConnectionState != NatsConnectionState.Open && !deadline.HasExpired)
+                {
+                    continue; // the connection dropped while asking: wait for it above
+                }
+
+                throw BusErrors.Request(ex, $"ask for messages on '{_endpoint}'", _endpoint);
+            }
+
+            _pullOpen = true;
+            _pullConnection = connection;
+            _pullDueBy = Stopwatch.GetTimestamp() + (long)((expires + PullGrace).TotalSeconds * Stopwatch.Frequency);
+            return true;
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="longest"/>, until the deadline or the connection changes; false when the deadline has passed.</summary>
+    private bool Pause(TimeSpan longest, Deadline deadline)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(_token, ConnectionChanged);
+        wait.CancelAfter(deadline.IsInfinite || deadline.Remaining > longest ? longest : deadline.Remaining);
+        wait.Token.WaitHandle.WaitOne();
+        _token.ThrowIfCancellationRequested();
+        return !deadline.HasExpired;
     }
 
     private NatsMsg<byte[]>? WaitForDelivery(Deadline deadline)
@@ -158,11 +252,9 @@ internal sealed class BusMessageReceiver : IMessageReceiver
             return ready;
         }
 
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(_token);
-        if (!deadline.IsInfinite)
-        {
-            wait.CancelAfter(deadline.Remaining);
-        }
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(_token, ConnectionChanged);
+        var overdue = TimeSpan.FromSeconds(Math.Max(0, (double)(_pullDueBy - Stopwatch.GetTimestamp()) / Stopwatch.Frequency));
+        wait.CancelAfter(deadline.IsInfinite || deadline.Remaining > overdue ? overdue : deadline.Remaining);
 
         try
         {
@@ -280,6 +372,8 @@ internal sealed class BusMessageReceiver : IMessageReceiver
 
         _disposed = true;
         _keepAlive.Dispose();
+        _connection.ConnectionOpened -= OnConnectionChanged;
+        _connection.ConnectionDisconnected -= OnConnectionChanged;
         if (_pullOpen)
         {
             // The message of the open pull may be on its way: the server answers a ping only after sending what it

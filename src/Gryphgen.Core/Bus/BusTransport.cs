@@ -149,7 +149,7 @@ public sealed class BusTransport : IMessageTransport
 
     public IMessageSender OpenSender(string endpoint, Deadline deadline, GryphLog log, CancellationToken token)
     {
-        RequireEndpoint(endpoint, token);
+        RequireEndpointWithin(endpoint, deadline, log, token);
         log.Write(GryphLogLevel.Info, $"Sending to bus endpoint {endpoint} ({Locate(endpoint)})");
         return new BusMessageSender(_bus, endpoint, Locate(endpoint), log, token);
     }
@@ -159,6 +159,50 @@ public sealed class BusTransport : IMessageTransport
         RequireEndpoint(endpoint, token);
         log.Write(GryphLogLevel.Info, $"Receiving from bus endpoint {endpoint} ({Locate(endpoint)})");
         return BusMessageReceiver.Open(_bus, endpoint, maxMessageBytes, log, token);
+    }
+
+    /// <summary>
+    /// <see cref="RequireEndpoint"/> for a sender, which retries until its deadline: while the bus is down or its
+    /// JetStream is still recovering (a restarted server), the lookup is asked again, as a publish is.
+    /// </summary>
+    private void RequireEndpointWithin(string endpoint, Deadline deadline, GryphLog log, CancellationToken token)
+    {
+        var attempts = 0;
+        while (true)
+        {
+            attempts++;
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+            if (!deadline.IsInfinite)
+            {
+                attempt.CancelAfter(deadline.Remaining);
+            }
+
+            GryphgenException failure;
+            try
+            {
+                RequireEndpoint(endpoint, attempt.Token);
+                return;
+            }
+            catch (OperationCanceledException ex) when (!token.IsCancellationRequested)
+            {
+                failure = new GryphgenException("GryphSendTimeout", GryphgenErrorKind.Timeout,
+                    $"The bus did not answer a lookup of the endpoint '{endpoint}' before the timeout ({attempts} attempt(s)).", endpoint, ex);
+            }
+            catch (GryphgenException ex) when (ex.ErrorId is BusErrors.RequestFailed or BusErrors.NoJetStream && ex.InnerException is not NatsJSApiException)
+            {
+                failure = ex;
+            }
+
+            if (deadline.HasExpired)
+            {
+                throw failure.ErrorId == "GryphSendTimeout" ? failure : new GryphgenException("GryphSendTimeout", GryphgenErrorKind.Timeout,
+                    $"The bus did not answer a lookup of the endpoint '{endpoint}' before the timeout ({attempts} attempt(s)): {failure.Message}", endpoint, failure);
+            }
+
+            log.Write(GryphLogLevel.Warn, $"Looking up the endpoint '{endpoint}' failed ({failure.Message}); asking again.");
+            token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100)); // a pause between attempts, cut short by Ctrl+C
+            token.ThrowIfCancellationRequested();
+        }
     }
 
     private void RequireEndpoint(string endpoint, CancellationToken token)

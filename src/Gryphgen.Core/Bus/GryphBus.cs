@@ -118,6 +118,11 @@ public sealed class GryphBus : IDisposable
             throw new GryphgenException("GryphBusUrlMissing", GryphgenErrorKind.InvalidArgument, "Give at least one server URL, e.g. nats://127.0.0.1:4222.");
         }
 
+        foreach (var url in options.Urls)
+        {
+            ValidateUrl(url);
+        }
+
         var servers = string.Join(",", options.Urls.Select(RedactUrl));
         log?.Write(GryphLogLevel.Info, $"Connecting to the bus at {servers} (namespace {options.Namespace}, authentication {options.AuthenticationKind}, TLS {options.TlsMode})");
         var connection = new NatsConnection(NatsOpts.Default with
@@ -143,7 +148,7 @@ public sealed class GryphBus : IDisposable
         catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
         {
             _ = connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1), CancellationToken.None);
-            throw BusErrors.FromConnect(ex, servers, options.ConnectTimeout);
+            throw BusErrors.FromConnect(ex, servers, options.ConnectTimeout, refused: options.Urls.All(IsRefused));
         }
         catch
         {
@@ -154,6 +159,54 @@ public sealed class GryphBus : IDisposable
         var bus = new GryphBus(connection, options);
         log?.Write(GryphLogLevel.Info, $"Connected to the bus: server {bus.ServerName} {bus.ServerVersion} at {bus.ConnectedServer}, JetStream {(bus.JetStreamEnabled ? "on" : "off")}");
         return bus;
+    }
+
+    /// <summary>
+    /// Refuses what the client cannot connect to before it tries: another scheme (an http:// monitoring URL is a
+    /// common slip), a host or port that does not parse. A URL without a scheme means nats://, as for the client.
+    /// </summary>
+    private static void ValidateUrl(string url)
+    {
+        var shown = RedactUrl(url);
+        var withScheme = url.Contains("://", StringComparison.Ordinal) ? url : "nats://" + url;
+        if (!Uri.TryCreate(withScheme, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new GryphgenException("GryphBusUrlInvalid", GryphgenErrorKind.InvalidArgument,
+                $"'{shown}' is not a bus server URL. Give nats://host:port, e.g. nats://127.0.0.1:4222.", shown);
+        }
+
+        if (uri.Scheme is not ("nats" or "tls" or "ws" or "wss"))
+        {
+            var hint = uri.Scheme is "http" or "https"
+                ? " An http:// URL is a NATS server's monitoring page; clients connect to its client port (4222 by default) with nats://."
+                : string.Empty;
+            throw new GryphgenException("GryphBusUrlInvalid", GryphgenErrorKind.InvalidArgument,
+                $"'{shown}' is not a bus server URL: the scheme must be nats://, tls://, ws:// or wss://, not {uri.Scheme}://.{hint}", shown);
+        }
+    }
+
+    /// <summary>
+    /// Whether a TCP connection to the URL's host and port is refused (nothing listens there). The client reports
+    /// only that it could not connect, so a failed connect looks once more, briefly, to say which it was.
+    /// </summary>
+    private static bool IsRefused(string url)
+    {
+        var withScheme = url.Contains("://", StringComparison.Ordinal) ? url : "nats://" + url;
+        if (!Uri.TryCreate(withScheme, UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            _ = client.ConnectAsync(uri.Host, uri.Port > 0 ? uri.Port : 4222).Wait(TimeSpan.FromMilliseconds(500));
+            return false; // something listens (or the look timed out): not a refusal
+        }
+        catch (AggregateException ex) when (ex.InnerException is System.Net.Sockets.SocketException socket)
+        {
+            return socket.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused;
+        }
     }
 
     /// <summary>An error the server reported (an -ERR such as a permissions violation) since <paramref name="sinceTimestamp"/>, if any.</summary>

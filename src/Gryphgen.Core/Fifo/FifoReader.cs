@@ -149,6 +149,14 @@ public sealed class FifoReader : IDisposable, Messaging.IByteSource
         return Look();
     }
 
+    /// <summary>
+    /// The bytes at the front of the pipe, without taking them, whatever the pipe was used for so far: for a
+    /// reader skipping to the next frame start, which must not take a byte of that frame (see GryphFrameReader).
+    /// Empty when the pipe is empty or tee(2) is not allowed here.
+    /// </summary>
+    public ReadOnlySpan<byte> PeekAhead() =>
+        _seenEnd > _seenStart || _teeUnavailable ? _seen.AsSpan(_seenStart, _seenEnd - _seenStart) : Look();
+
     [MethodImpl(HotPath.Options)]
     private unsafe ReadOnlySpan<byte> Look()
     {

@@ -193,6 +193,34 @@ public static class ReleasedModelShapes
         ExtraMetadata = new Dictionary<string, object> { ["{arch}.expert_gating_func"] = 2u },
     };
 
+    /// <summary>
+    /// LFM2-2.6B, the dense LFM2: 30 layers, attention at 2, 5, 9, 13, 17, 21, 24, 27 (32 heads of 64, 8 KV heads,
+    /// Q/K norms), short convolution (L_cache 3) elsewhere; FFN 10752; tied embeddings. From the config.json
+    /// LiquidAI publishes with the model's own architecture (huggingface.co/LiquidAI/LFM2-2.6B-Transcript-ONNX:
+    /// hidden_size 2048, num_hidden_layers 30, num_attention_heads 32, num_key_value_heads 8, layer_types,
+    /// conv_L_cache 3, block_ff_dim 10752 with block_auto_adjust_ff_dim false, max_position_embeddings 128000) and
+    /// the model card of LiquidAI/LFM2-2.6B (30 layers, 22 conv + 8 attention, vocabulary 65536,
+    /// 2,569,272,320 parameters, which these sizes reproduce exactly with the output tied to the embedding).
+    /// llama.cpp's converter (LFM2Model) writes block_ff_dim unchanged when auto-adjust is off, head_count_kv 0 for
+    /// each conv layer and conv_L_cache as shortconv.l_cache; llama.cpp names an n_ff of 10752 "2.6B".
+    /// </summary>
+    public static GgufModelShape Lfm2Dense26B { get; } = new()
+    {
+        Architecture = "lfm2",
+        Name = "LFM2-2.6B (shape only)",
+        BlockCount = 30,
+        EmbeddingLength = 2048,
+        FeedForwardLength = 10752,
+        HeadCount = 32,
+        HeadCountKvPerLayer = Enumerable.Range(0, 30).Select(i => i is 2 or 5 or 9 or 13 or 17 or 21 or 24 or 27 ? 8 : 0).ToArray(),
+        ContextLength = 128000,
+        VocabularySize = 65536,
+        TiedOutput = true,
+        QkNorm = true,
+        Ssm = new GgufSsmShape { ConvKernel = 3 },
+        RopeFreqBase = 1_000_000f,
+    };
+
     private static GgufModelShape NemotronFromPattern(string pattern) => new()
     {
         Architecture = "nemotron_h",

@@ -27,6 +27,9 @@ public static class FrameFormat
     public const long DefaultMaxMessageBytes = 64L * 1024 * 1024;
     public const long MaxHeaderBytes = 1024 * 1024;
 
+    /// <summary>The largest body a receiver can hold: a frame is read into one array.</summary>
+    public const long LargestBodyBytes = 0x7FFFFFC7 - PrefixLength - MaxHeaderBytes - TrailerLength;
+
     public static ReadOnlySpan<byte> Magic => "GRY1 "u8;
 
     public static ReadOnlySpan<byte> Trailer => "END\n"u8;

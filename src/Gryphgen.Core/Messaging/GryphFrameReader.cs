@@ -11,6 +11,15 @@ namespace Gryphgen.Core.Messaging;
 /// source. A malformed, truncated or oversized frame becomes an error result and the reader resynchronises
 /// on the next frame start, so one bad frame costs no other message.
 /// </summary>
+/// <remarks>
+/// What a receiver takes from a pipe and has not delivered dies with it, so the reader takes no byte that a
+/// frame decision does not need: a good frame is its prefix and then exactly its length. Skipping (garbage, a bad
+/// or oversized prefix, the rest of a cut frame) takes exactly the bytes before the next frame start where the
+/// source can look ahead (<see cref="IByteSource.PeekAhead"/>), else reads of at most <see cref="FrameFormat.PrefixLength"/>
+/// bytes: shorter than any frame, so what such a read takes of the next frame is only its start, which this reader
+/// then reads on. A length that overstates its frame is caught before anything is taken when the whole claimed
+/// frame is in view ahead; otherwise its claimed bytes are taken and the frames inside them are delivered from here.
+/// </remarks>
 public sealed class GryphFrameReader
 {
     private readonly IByteSource _source;
@@ -24,13 +33,12 @@ public sealed class GryphFrameReader
     private int _pendingEnd;
 
     private int _prefixFilled;
-    private long _discardRemaining;
     private bool _resynchronising;
 
     public GryphFrameReader(IByteSource source, long maxMessageBytes, string sourceName)
     {
         _source = source;
-        _maxMessageBytes = maxMessageBytes;
+        _maxMessageBytes = Math.Min(maxMessageBytes, FrameFormat.LargestBodyBytes);
         _sourceName = sourceName;
     }
 
@@ -40,22 +48,24 @@ public sealed class GryphFrameReader
     {
         while (true)
         {
-            if (_discardRemaining > 0 && !Discard(deadline))
+            if (_resynchronising && !SeekFrameStart(deadline))
             {
                 return ReceiveResult.TimedOut;
             }
 
-            if (_resynchronising && !SeekMagic(deadline))
-            {
-                return ReceiveResult.TimedOut;
-            }
-
+            var lyingLength = false;
             if (_prefixFilled == 0 && _pendingEnd == _pendingStart
                 && _source.PeekFrameStart() is { Length: >= FrameFormat.PrefixLength } ahead
                 && FrameFormat.TryParsePrefix(ahead, out var aheadHeader, out var aheadBody)
                 && WithinLimits(aheadHeader, aheadBody))
             {
-                return ReadFrame(aheadHeader, (int)aheadBody, deadline, prefixRead: false); // the whole frame in one read
+                var frameLength = FrameFormat.PrefixLength + aheadHeader + aheadBody + FrameFormat.TrailerLength;
+                lyingLength = frameLength <= ahead.Length
+                    && !ahead.Slice((int)frameLength - FrameFormat.TrailerLength, FrameFormat.TrailerLength).SequenceEqual(FrameFormat.Trailer);
+                if (!lyingLength)
+                {
+                    return ReadFrame(aheadHeader, (int)aheadBody, deadline, prefixRead: false); // the whole frame in one read
+                }
             }
 
             var got = Fill(_prefix, _prefixFilled, deadline, out var writersGone, frameStart: _prefixFilled == 0);
@@ -74,25 +84,42 @@ public sealed class GryphFrameReader
 
                 var partial = _prefix.AsSpan(0, _prefixFilled).ToArray();
                 _prefixFilled = 0;
-                return Resynchronise(partial, Error("GryphFrameTruncated", $"a frame in '{_sourceName}' was cut short after {partial.Length} bytes: its sender closed the pipe mid-frame"));
+                return Resynchronise(partial, FrameFormat.Magic.StartsWith(partial.AsSpan(0, Math.Min(partial.Length, FrameFormat.Magic.Length)))
+                    ? Error("GryphFrameTruncated", $"a frame in '{_sourceName}' was cut short after {partial.Length} bytes: its sender closed the pipe mid-frame")
+                    : Error("GryphFrameMalformed", NotAFrameStart(partial)));
             }
 
             _prefixFilled = 0;
             if (!FrameFormat.TryParsePrefix(_prefix, out var headerLength, out var bodyLength))
             {
-                return Resynchronise(_prefix.ToArray(), Error("GryphFrameMalformed", $"'{_sourceName}' held bytes that are not a Gryphgen frame start; skipping to the next frame"));
+                return Resynchronise(_prefix.ToArray(), Error("GryphFrameMalformed", NotAFrameStart(_prefix)));
             }
 
             if (!WithinLimits(headerLength, bodyLength))
             {
-                _discardRemaining = headerLength + bodyLength + FrameFormat.TrailerLength;
-                return new ReceiveResult(null, new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
-                    $"A message of {bodyLength} bytes in '{_sourceName}' exceeds the limit of {_maxMessageBytes} bytes (-MaxMessageBytes); it was skipped.", _sourceName));
+                // Only the prefix is taken: a length over the limit may be a lie, so the bytes it claims are
+                // skipped up to the next frame start, never counted out (that could swallow every later frame).
+                var limit = _maxMessageBytes < FrameFormat.LargestBodyBytes ? $"the limit of {_maxMessageBytes} bytes (-MaxMessageBytes)" : $"the largest message a receiver can hold ({FrameFormat.LargestBodyBytes} bytes)";
+                return Resynchronise(_prefix.ToArray(), new GryphgenException("GryphMessageTooLarge", GryphgenErrorKind.LimitExceeded,
+                    headerLength > FrameFormat.MaxHeaderBytes
+                        ? $"A message in '{_sourceName}' has a header of {headerLength} bytes, over the limit of {FrameFormat.MaxHeaderBytes}; it was skipped."
+                        : $"A message of {bodyLength} bytes in '{_sourceName}' exceeds {limit}; it was skipped.", _sourceName));
+            }
+
+            if (lyingLength)
+            {
+                return Resynchronise(_prefix.ToArray(), Error("GryphFrameMalformed",
+                    $"a frame in '{_sourceName}' does not end where its length says; skipping to the next frame"));
             }
 
             return ReadFrame(headerLength, (int)bodyLength, deadline, prefixRead: true);
         }
     }
+
+    /// <summary>What a bad frame start says; bytes with no frame magic at all are most likely plain lines.</summary>
+    private string NotAFrameStart(ReadOnlySpan<byte> bytes) => bytes.StartsWith(FrameFormat.Magic)
+        ? $"'{_sourceName}' held a frame start with a bad length field; skipping to the next frame"
+        : $"'{_sourceName}' held bytes that are not a Gryphgen frame start; skipping to the next frame. If its writer sends plain lines (echo, printf, a script of the original setup), receive with -Raw";
 
     [MethodImpl(HotPath.Options)]
     private bool WithinLimits(int headerLength, long bodyLength) =>
@@ -179,11 +206,15 @@ public sealed class GryphFrameReader
     private GryphgenException Error(string id, string message) =>
         new(id, GryphgenErrorKind.InvalidData, char.ToUpperInvariant(message[0]) + message[1..] + ".", _sourceName);
 
-    /// <summary>Drops bytes until the pending data starts with the frame magic (or holds a prefix of it at the end).</summary>
-    private bool SeekMagic(Deadline deadline)
+    /// <summary>
+    /// Drops bytes until the next frame start: the pending data then starts with the frame magic, or the source
+    /// does while nothing is pending. False when the deadline passed first; then nothing more is taken, so a
+    /// receiver whose time is up leaves the rest in the pipe.
+    /// </summary>
+    private bool SeekFrameStart(Deadline deadline)
     {
         var magic = FrameFormat.Magic;
-        Span<byte> chunk = stackalloc byte[4096];
+        Span<byte> chunk = stackalloc byte[FrameFormat.PrefixLength];
         while (true)
         {
             var pending = _pending.AsSpan(_pendingStart, _pendingEnd - _pendingStart);
@@ -196,45 +227,87 @@ public sealed class GryphFrameReader
             }
 
             // Keep a tail that could be the start of a split magic.
-            var keep = Math.Min(pending.Length, magic.Length - 1);
-            while (keep > 0 && !magic.StartsWith(pending[^keep..]))
+            var keep = MagicStartAtEnd(pending);
+            _pendingStart = _pendingEnd - keep;
+            if (keep == 0 && SkipAhead(deadline) is { } found)
             {
-                keep--;
+                if (found)
+                {
+                    _resynchronising = false;
+                    return true;
+                }
+
+                continue;
             }
 
-            _pendingStart = _pendingEnd - keep;
+            if (deadline.HasExpired && keep == 0)
+            {
+                return false;
+            }
+
+            // Nothing to look at ahead: read no more than a prefix, which cannot hold a whole frame.
             var got = _source.Read(chunk, deadline);
             if (got < 0)
             {
                 return false;
             }
 
-            Append(chunk[..Math.Max(got, 0)]);
+            Append(chunk[..got]);
         }
     }
 
-    private bool Discard(Deadline deadline)
+    /// <summary>
+    /// With nothing pending: drops the bytes ahead up to the next frame magic (true), or all but a tail that could
+    /// begin one (false: look again). Null when the source shows nothing ahead, or only such a tail.
+    /// </summary>
+    private bool? SkipAhead(Deadline deadline)
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var ahead = _source.PeekAhead();
+        if (ahead.IsEmpty)
+        {
+            return null;
+        }
+
+        var index = ahead.IndexOf(FrameFormat.Magic);
+        var drop = index >= 0 ? index : ahead.Length - MagicStartAtEnd(ahead);
+        if (index < 0 && drop == 0)
+        {
+            return null;
+        }
+
+        Skip(drop, deadline);
+        return index >= 0;
+    }
+
+    /// <summary>How many bytes at the end of <paramref name="bytes"/> could be the start of a frame magic.</summary>
+    private static int MagicStartAtEnd(ReadOnlySpan<byte> bytes)
+    {
+        var magic = FrameFormat.Magic;
+        var keep = Math.Min(bytes.Length, magic.Length - 1);
+        while (keep > 0 && !magic.StartsWith(bytes[^keep..]))
+        {
+            keep--;
+        }
+
+        return keep;
+    }
+
+    /// <summary>Takes exactly <paramref name="count"/> bytes that the source showed ahead, and drops them.</summary>
+    private void Skip(int count, Deadline deadline)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(Math.Min(count, 64 * 1024));
         try
         {
-            while (_discardRemaining > 0)
+            while (count > 0)
             {
-                var want = (int)Math.Min(_discardRemaining, scratch.Length);
-                var got = Fill(scratch.AsSpan(0, want), 0, deadline, out var writersGone);
-                _discardRemaining -= got;
-                if (got == 0 && !writersGone)
+                var got = _source.Read(scratch.AsSpan(0, Math.Min(count, scratch.Length)), deadline);
+                if (got <= 0)
                 {
-                    return false;
+                    return; // cannot happen for bytes already seen in the pipe; the next look starts afresh
                 }
 
-                if (writersGone && got < want)
-                {
-                    _discardRemaining = 0; // the oversized frame's sender left; nothing more to skip
-                }
+                count -= got;
             }
-
-            return true;
         }
         finally
         {

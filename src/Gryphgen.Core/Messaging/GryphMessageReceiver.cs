@@ -28,6 +28,12 @@ public sealed class GryphMessageReceiver : IMessageReceiver
 
     public string Path => _reader.Path;
 
+    /// <summary>
+    /// Bytes of a raw line taken from the pipe whose newline has not come: lost if the receiver stops now, and
+    /// the next receiver would get the rest of the line as a line of its own.
+    /// </summary>
+    public int UnfinishedRawLineBytes => _skippingRawLine ? 0 : _rawPartial.Count;
+
     /// <summary>A no-op: a message read from a FIFO is already gone from the pipe.</summary>
     public void Acknowledge(GryphMessage message)
     {

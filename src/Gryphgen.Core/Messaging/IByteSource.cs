@@ -20,4 +20,10 @@ public interface IByteSource
     /// or, as a FIFO in a conversation, would spend more than it saves.
     /// </summary>
     ReadOnlySpan<byte> PeekFrameStart() => ReadOnlySpan<byte>.Empty;
+
+    /// <summary>
+    /// Bytes at the front of the stream, looked at afresh and not taken, for a reader skipping to the next frame
+    /// start; empty when the source cannot look ahead (the reader then takes short reads instead).
+    /// </summary>
+    ReadOnlySpan<byte> PeekAhead() => ReadOnlySpan<byte>.Empty;
 }

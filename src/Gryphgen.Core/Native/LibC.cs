@@ -124,6 +124,11 @@ internal static partial class LibC
     [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Unlink(string path);
 
+    public const int SIGTERM = 15;
+
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
     [LibraryImport(Library, EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 

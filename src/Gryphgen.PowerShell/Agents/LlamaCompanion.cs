@@ -19,6 +19,7 @@ internal sealed class LlamaCompanion : AssemblyLoadContext
     public const string FolderName = "llama";
     private const string BackendType = "Gryphgen.LlamaSharp.LlamaChatBackend";
     private static readonly object Gate = new();
+    private static readonly string[] GpuVariants = ["cuda12", "vulkan"];
     private static LlamaCompanion? _loaded;
     private readonly string _folder;
     private readonly IReadOnlyList<string> _nativeCandidates;
@@ -36,6 +37,10 @@ internal sealed class LlamaCompanion : AssemblyLoadContext
         Environment.GetEnvironmentVariable("GRYPHGEN_LLAMA_DIR") is { Length: > 0 } custom
             ? custom
             : Path.Combine(Path.GetDirectoryName(typeof(LlamaCompanion).Assembly.Location)!, FolderName);
+
+    /// <summary>True when a GPU build of llama.cpp (cuda12 or vulkan) is installed beside the CPU ones.</summary>
+    public static bool HasGpuBuild =>
+        GpuVariants.Any(v => File.Exists(Path.Combine(DefaultFolder, "runtimes", "linux-x64", "native", v, "libllama.so")));
 
     /// <summary>Creates the backend for <paramref name="options"/> (the model loads here: call it on the agent's thread).</summary>
     public static IChatBackend CreateBackend(LocalModelOptions options)

@@ -1,11 +1,16 @@
 using System.Management.Automation;
+using Gryphgen.Core;
 using Gryphgen.Core.Agents;
 
 using Gryphgen.PowerShell.Completion;
 
 namespace Gryphgen.PowerShell.Commands;
 
-/// <summary>Lists the agents running in this pwsh process: endpoint, backend, state, messages handled, last error.</summary>
+/// <summary>
+/// Lists the agents running in this pwsh process: endpoint, backend, state, messages handled, last error, and a
+/// supervised llama-server's pid, port, state and memory. A name without wildcards that no agent serves is a
+/// GryphAgentNotFound error, as Get-GryphPipe does for an endpoint.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "GryphAgent")]
 [OutputType(typeof(GryphAgent))]
 public sealed class GetGryphAgentCommand : GryphCmdlet
@@ -18,6 +23,15 @@ public sealed class GetGryphAgentCommand : GryphCmdlet
 
     protected override void ProcessRecord()
     {
-        WriteObject(Matching(AgentRegistry.All, Name, a => a.Name), enumerateCollection: true);
+        var agents = AgentRegistry.All;
+        WriteObject(Matching(agents, Name, a => a.Name), enumerateCollection: true);
+        foreach (var literal in (Name ?? []).Where(n => !WildcardPattern.ContainsWildcardCharacters(n)))
+        {
+            if (!agents.Any(a => string.Equals(a.Name, literal, StringComparison.OrdinalIgnoreCase)))
+            {
+                WriteGryphError(new GryphgenException("GryphAgentNotFound", GryphgenErrorKind.NotFound,
+                    $"No agent serves '{literal}' in this process (Get-GryphAgent lists those that run; Start-GryphAgent starts one).", literal));
+            }
+        }
     }
 }

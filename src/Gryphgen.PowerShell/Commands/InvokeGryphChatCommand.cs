@@ -2,6 +2,7 @@ using System.Management.Automation;
 using Gryphgen.Core;
 using Gryphgen.Core.Agents;
 using Gryphgen.Core.Fifo;
+using Gryphgen.Core.Messaging;
 
 using Gryphgen.PowerShell.Completion;
 
@@ -48,6 +49,22 @@ public sealed class InvokeGryphChatCommand : MessagingCmdlet
                 {
                     ThrowGryphError(new GryphgenException("GryphChatParticipantNotFound", GryphgenErrorKind.NotFound,
                         $"No endpoint '{participant}' in {transport.Description}. Start an agent for it with Start-GryphAgent -Name {participant}.", participant));
+                }
+            }
+
+            // A FIFO that nothing reads would only time out; say so now. (A bus endpoint may be served from
+            // another host, and keeps the message for an agent that starts later, so it is not checked.)
+            if (transport is FifoTransport)
+            {
+                var unserved = Participants.Where(p => !AgentRegistry.IsRunning(p)).ToList();
+                var holders = PipeHolders.FindAll(unserved.Select(transport.Locate).ToArray());
+                foreach (var participant in unserved)
+                {
+                    if (!holders.TryGetValue(transport.Locate(participant), out var found) || !found.Any(h => h.Reading))
+                    {
+                        ThrowGryphError(new GryphgenException("GryphChatParticipantNotServed", GryphgenErrorKind.ResourceUnavailable,
+                            $"The endpoint '{participant}' exists, but no agent serves it: no agent of this process, and no process has it open for reading. Start one with Start-GryphAgent -Name {participant}.", participant));
+                    }
                 }
             }
 

@@ -75,13 +75,18 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
                 }
                 else if (Continuous)
                 {
+                    if (UnfinishedLine(receiver) is { } unfinished)
+                    {
+                        WriteWarning($"No whole line on '{path}' for {TimeoutSeconds} s; stopping. {unfinished}");
+                    }
+
                     WriteVerbose($"No message on '{path}' for {TimeoutSeconds} s; stopping.");
                     return;
                 }
                 else
                 {
                     WriteGryphError(new GryphgenException("GryphReceiveTimeout", GryphgenErrorKind.Timeout,
-                        $"Received {received} of {Count} message(s) on '{path}' before the timeout of {TimeoutSeconds} s: no writer sent more.", path));
+                        $"Received {received} of {Count} message(s) on '{path}' before the timeout of {TimeoutSeconds} s: no writer sent more.{(UnfinishedLine(receiver) is { } unfinished ? " " + unfinished : string.Empty)}", path));
                     return;
                 }
             }
@@ -96,15 +101,23 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
         }
     }
 
+    /// <summary>What a raw receiver that stops now loses: the start of a line whose newline has not come.</summary>
+    private static string? UnfinishedLine(IMessageReceiver receiver) =>
+        receiver is GryphMessageReceiver { UnfinishedRawLineBytes: > 0 and var bytes }
+            ? $"The first {bytes} byte(s) of a line whose newline had not come were taken and are lost; the next receiver gets the rest of that line as a line of its own."
+            : null;
+
     /// <summary>A FIFO at an explicit path, whose messages name the path as their endpoint.</summary>
     private GryphMessageReceiver OpenPath(string path) =>
         GryphMessageReceiver.Open(path, path, AllowShared, MaxMessageBytes, Log, CancellationToken);
 
     /// <summary>
     /// Acknowledges a message only once it has been emitted, so a durable inbox delivers it again otherwise. A
-    /// downstream command that has had enough (Select-Object -First) stops the pipeline while taking the last
-    /// object it wanted, and that one was emitted too. Ctrl+C also stops it, but calls StopProcessing first, so a
-    /// cancelled token tells the two apart; Ctrl+C and a failing downstream command leave the message unacknowledged.
+    /// downstream command that has had enough (Select-Object -First) stops the commands before it while taking the
+    /// last object it wanted, and that one was emitted; the pipeline as a whole is not stopping then. Ctrl+C marks
+    /// the pipeline stopping first and then interrupts a downstream script block, whose stop reaches WriteObject here
+    /// before this command's StopProcessing runs: the message was not handled, and stays unacknowledged, as it does
+    /// when a downstream command fails.
     /// </summary>
     private void Emit(IMessageReceiver receiver, GryphMessage message)
     {
@@ -116,7 +129,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
         {
             WriteObject(message);
         }
-        catch (PipelineStoppedException) when (!CancellationToken.IsCancellationRequested)
+        catch (PipelineStoppedException) when (TakenDownstream)
         {
             receiver.Acknowledge(message);
             throw;
@@ -124,4 +137,7 @@ public sealed class ReceiveGryphMessageCommand : MessagingCmdlet
 
         receiver.Acknowledge(message);
     }
+
+    /// <summary>Whether a stop came from a downstream command that took the object and wants no more (see <see cref="Emit"/>).</summary>
+    private bool TakenDownstream => !Stopping && !CancellationToken.IsCancellationRequested;
 }

@@ -80,7 +80,7 @@ public sealed class OpenAIChatBackendTests
         var error = await Assert.ThrowsAsync<ChatBackendException>(() => backend.CompleteAsync(History, CancellationToken.None));
 
         Assert.Equal(ChatErrorKind.BackendUnavailable, error.ErrorKind);
-        Assert.Equal("GryphAgentBackendBackendUnavailable", error.ErrorId);
+        Assert.Equal("GryphAgentBackendUnavailable", error.ErrorId);
     }
 
     [Fact]
