@@ -95,7 +95,8 @@ function Invoke-BuildTask {
     if (Test-Path $ModuleOutput) { Remove-Item -Recurse -Force $ModuleOutput }
     New-Item -ItemType Directory -Force -Path $ModuleOutput | Out-Null
     $binaries = Join-Path $RepositoryRoot "src/Gryphgen.PowerShell/bin/$Configuration/net8.0"
-    Get-ChildItem $binaries -File | Where-Object Extension -In '.dll', '.pdb', '.json' |
+    # System.Management.Automation is pwsh's own; a copy left in bin by an older build must not ship either.
+    Get-ChildItem $binaries -File | Where-Object { $_.Extension -in '.dll', '.pdb', '.json' -and $_.BaseName -ne 'System.Management.Automation' } |
         Copy-Item -Destination $ModuleOutput
     Copy-Item (Join-Path $RepositoryRoot 'Gryphgen.psd1') $ModuleOutput
     Copy-Item (Join-Path $RepositoryRoot 'module/*') $ModuleOutput -Recurse

@@ -140,6 +140,37 @@ Describe 'Find-GgufModel on generated model folders' {
         }
     }
 
+    It 'streams: the first model comes out before the scan has listed the folders after it' -Skip:(-not $IsLinux) {
+        $folder = Join-Path ([IO.Path]::GetTempPath()) "gryphgen-stream-$([guid]::NewGuid())"
+        New-TestModel (Join-Path $folder 'a-first.gguf') 'First'
+        New-Item -ItemType Directory -Path (Join-Path $folder 'z-later') | Out-Null
+        mkfifo (Join-Path $folder 'b-no-writer.gguf')  # no writer ever: the scan must not wait on it
+        try {
+            # The signal: on the first model out, a model is written into a folder the scan has not reached. Only a
+            # scan that streams finds it; one that collects first has listed z-later before anything comes out.
+            $seen = Find-GgufModel -Path $folder -ErrorAction SilentlyContinue | ForEach-Object {
+                if ($_.Name -eq 'First') { New-TestModel (Join-Path $folder 'z-later/late.gguf') 'Late' }
+                $_.Name
+            }
+            $seen | Should -Be @('First', 'Late')
+        }
+        finally { Remove-Item -Recurse -Force $folder }
+    }
+
+    It 'says "truncated" for a GGUF file cut short' {
+        $cut = Join-Path $Tree 'cut/short.gguf'
+        New-TestModel $cut 'Cut'
+        $bytes = [IO.File]::ReadAllBytes($cut)
+        [IO.File]::WriteAllBytes($cut, $bytes[0..([int]($bytes.Length / 3))])
+        try {
+            Find-GgufModel -Path $cut -ErrorVariable problems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $problems | Should -HaveCount 1
+            $problems[0].FullyQualifiedErrorId | Should -BeLike 'GgufTruncated,*'
+            $problems[0].ToString() | Should -BeLike "$cut is truncated*"
+        }
+        finally { Remove-Item -Recurse -Force (Split-Path $cut) }
+    }
+
     It 'reports a path that does not exist' {
         Find-GgufModel -Path (Join-Path $Tree 'nope') -ErrorVariable problems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'PathNotFound*'

@@ -96,6 +96,20 @@ echo '</nvidia_smi_log>'
         $failed[0].ToString() | Should -BeLike "*nvidia-smi --query-gpu=index,name,*did not answer with the CSV asked for: line 1 has 1 of the 17 fields asked for: '<?xml version=`"1.0`" ?>'*"
     }
 
+    It 'names the indexes there are when -Index asks for one that is not' {
+        New-StandInTool nvidia-smi @"
+case "`$1" in
+  --query-gpu=*) echo '$A100Row'; echo '$($A100Row -replace '^0, ', '1, ' -replace '32a,', '32b,')' ;;
+  -q) exit 15 ;;
+esac
+"@
+        Get-GpuStatus -Source NvidiaSmi -Index 0, 7 -ErrorVariable failed -ErrorAction SilentlyContinue -WarningAction SilentlyContinue |
+            ForEach-Object Index | Should -Be 0
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'GpuIndexNotFound,*'
+        "$($failed[0])" | Should -Be 'There is no GPU with index 7; the indexes here are 0, 1.'
+    }
+
     It 'answers at once when the tool leaves a background child holding its output' {
         $pidFile = Join-Path $ToolFolder 'child.pid'
         New-StandInTool amd-smi "sleep 1000 &`necho `$! > '$pidFile'`necho '[]'"

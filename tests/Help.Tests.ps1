@@ -69,7 +69,7 @@ Describe 'Help for <Name>' -ForEach $Commands {
 Describe 'Examples in Get-Help' {
     It 'set an example''s output apart from its code by a blank line' {
         $example = (Get-Help Receive-GryphMessage -Examples).Examples.Example | Select-Object -First 1
-        $example.Code | Should -Match 'Receive-GryphMessage -Name bob\r?\n\r?\nTime \(local\)'
+        $example.Code | Should -Match 'Receive-GryphMessage -Name bob\r?\n\r?\nTime +From'
     }
 }
 

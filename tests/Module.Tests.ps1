@@ -45,6 +45,12 @@ Describe 'The built module' {
         Join-Path $Module.ModuleBase 'en-US/about_Gryphgen.help.txt' | Should -Exist
     }
 
+    It 'ships no System.Management.Automation.dll: pwsh brings its own' {
+        $shipped = @(Get-ChildItem -Path $Module.ModuleBase -Recurse -File | Where-Object Name -like 'System.Management.Automation*.dll')
+        $shipped.FullName | Should -BeNullOrEmpty
+        Get-ChildItem -Path $Module.ModuleBase -Filter '*.dll' | Should -Not -BeNullOrEmpty -Because 'the check must look at the real module folder'
+    }
+
     It 'gives every output type a format view' {
         $formatted = Get-FormatData -TypeName * -PowerShellVersion $PSVersionTable.PSVersion |
             ForEach-Object TypeNames

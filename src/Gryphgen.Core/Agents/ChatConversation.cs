@@ -47,7 +47,7 @@ public sealed class ChatTranscriptEntry
 
     public string? Backend { get; init; }
 
-    public DateTime Timestamp { get; init; } = DateTime.UtcNow;
+    public DateTime Timestamp { get; init; } = DateTime.Now;
 }
 
 /// <summary>Options of one conversation.</summary>
@@ -130,7 +130,7 @@ public static class ChatConversation
                         Id = GryphMessage.NewId(),
                         From = chatName,
                         To = participant,
-                        Timestamp = DateTime.UtcNow,
+                        Timestamp = DateTime.Now,
                         Content = text,
                         Bytes = System.Text.Encoding.UTF8.GetByteCount(text),
                         Metadata = new Dictionary<string, string> { ["round"] = round.ToString(CultureInfo.InvariantCulture) },

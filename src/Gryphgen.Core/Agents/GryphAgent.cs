@@ -56,7 +56,7 @@ public sealed class GryphAgent : IDisposable
         _log = log;
         _transport = options.EffectiveTransport;
         InboxPath = _transport.Locate(options.Name);
-        StartTime = DateTime.UtcNow;
+        StartTime = DateTime.Now;
         _thread = new Thread(Serve) { IsBackground = true, Name = "GryphAgent " + options.Name };
     }
 
@@ -110,7 +110,7 @@ public sealed class GryphAgent : IDisposable
         {
             lock (_gate)
             {
-                return _histories.Keys.ToArray();
+                return TextList.Of(_histories.Keys.ToArray());
             }
         }
     }

@@ -31,7 +31,7 @@ public static class BusEnvelope
         {
             [VersionHeader] = "1",
             [IdHeader] = HeaderValue(IdHeader, message.Id),
-            [TimeHeader] = message.Timestamp.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+            [TimeHeader] = message.UtcTimestamp.ToString("O", CultureInfo.InvariantCulture),
         };
         AddOptional(headers, FromHeader, message.From);
         AddOptional(headers, ToHeader, message.To);

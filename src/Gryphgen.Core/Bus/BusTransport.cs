@@ -143,7 +143,7 @@ public sealed class BusTransport : IMessageTransport
             AckPending = consumer?.NumAckPending ?? 0,
             WaitingReceivers = consumer?.NumWaiting ?? 0,
             Replicas = info.Config.NumReplicas,
-            CreationTime = info.Created.UtcDateTime,
+            CreationTime = info.Created.LocalDateTime,
         };
     }
 

@@ -42,7 +42,7 @@ public sealed class GryphBridge : IDisposable
         _local = new FifoTransport(options.PipeDirectory, options.AllowShared);
         LocalPath = _local.Locate(options.Name);
         Subject = bus.Transport.Locate(options.Name);
-        StartTime = DateTime.UtcNow;
+        StartTime = DateTime.Now;
         _outbound = new Thread(RelayToBus) { IsBackground = true, Name = "GryphBridge " + options.Name };
     }
 
@@ -67,7 +67,7 @@ public sealed class GryphBridge : IDisposable
     public string? LastError => Volatile.Read(ref _lastError);
 
     /// <summary>The local endpoints whose bus messages this bridge writes back.</summary>
-    public IReadOnlyList<string> ReturnEndpoints => _returns.Keys.Order(StringComparer.Ordinal).ToArray();
+    public IReadOnlyList<string> ReturnEndpoints => TextList.Of(_returns.Keys.Order(StringComparer.Ordinal).ToArray());
 
     public DateTime StartTime { get; }
 
@@ -170,7 +170,7 @@ public sealed class GryphBridge : IDisposable
                         Id = message.Id,
                         From = _options.RawSender,
                         To = Name,
-                        Timestamp = message.Timestamp,
+                        Timestamp = message.UtcTimestamp,
                         Content = message.Content,
                         Bytes = message.Bytes,
                     };

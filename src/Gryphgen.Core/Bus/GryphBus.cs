@@ -39,12 +39,12 @@ public sealed class GryphBus : IDisposable
         };
         JetStream = new NatsJSContext(connection);
         Namespace = options.Namespace;
-        Servers = options.Urls.Select(RedactUrl).ToArray();
+        Servers = TextList.Of(options.Urls.Select(RedactUrl).ToArray());
         Authentication = options.AuthenticationKind == "None" && options.Urls.Any(u => RedactUrl(u) != u) ? "UrlCredentials" : options.AuthenticationKind;
         TlsMode = options.TlsMode;
         Replicas = options.Replicas;
         ConnectTimeout = options.ConnectTimeout;
-        ConnectedAt = DateTime.UtcNow;
+        ConnectedAt = DateTime.Now;
         Transport = new BusTransport(this);
     }
 
@@ -101,7 +101,8 @@ public sealed class GryphBus : IDisposable
 
     public bool TlsActive => _connection.ServerInfo is { } info && (info.TlsRequired || info.TlsAvailable) && TlsMode != BusTlsMode.Disable;
 
-    public BusTransport Transport { get; }
+    /// <summary>Endpoints on this connection; internal, so that ConvertTo-Json and Format-List show the connection, not its machinery.</summary>
+    internal BusTransport Transport { get; }
 
     internal NatsConnection Connection => _disposed ? throw NotConnected() : _connection;
 

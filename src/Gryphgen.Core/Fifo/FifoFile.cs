@@ -109,7 +109,7 @@ public static class FifoFile
             Path = path,
             Mode = "0" + Convert.ToString(status.Permissions, 8).PadLeft(3, '0'),
             Owner = UserNames.Describe(status.OwnerId),
-            CreationTime = (status.BirthTime ?? status.ChangeTime).UtcDateTime,
+            CreationTime = (status.BirthTime ?? status.ChangeTime).LocalDateTime,
             IsEndpoint = isEndpoint,
             Readers = holders.Where(h => h.Reading).ToArray(),
             Writers = holders.Where(h => h.Writing).ToArray(),

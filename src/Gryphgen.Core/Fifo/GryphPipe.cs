@@ -9,6 +9,9 @@ public sealed record PipeHolder(int ProcessId, string ProcessName, bool Reading,
 /// <summary>A FIFO on disk: an endpoint's inbox, or a pipe at an explicit path.</summary>
 public sealed class GryphPipe
 {
+    private readonly IReadOnlyList<PipeHolder> _readers = TextList.Empty<PipeHolder>();
+    private readonly IReadOnlyList<PipeHolder> _writers = TextList.Empty<PipeHolder>();
+
     public required string Name { get; init; }
 
     public required string Path { get; init; }
@@ -23,9 +26,9 @@ public sealed class GryphPipe
     /// <summary>True when the pipe is an endpoint inbox in the pipe directory.</summary>
     public required bool IsEndpoint { get; init; }
 
-    public IReadOnlyList<PipeHolder> Readers { get; init; } = Array.Empty<PipeHolder>();
+    public IReadOnlyList<PipeHolder> Readers { get => _readers; init => _readers = TextList.Of(value); }
 
-    public IReadOnlyList<PipeHolder> Writers { get; init; } = Array.Empty<PipeHolder>();
+    public IReadOnlyList<PipeHolder> Writers { get => _writers; init => _writers = TextList.Of(value); }
 
     public override string ToString() => Path;
 }

@@ -37,7 +37,9 @@ public sealed class GgufFormatException : Exception
     }
 
     public GgufFormatException(GgufFormatError error, string path, long offset, string reason)
-        : base($"{path}: {reason} (at byte {offset}).")
+        : base(error == GgufFormatError.Truncated
+            ? $"{path} is truncated (an interrupted download or copy?): {reason} (at byte {offset})."
+            : $"{path}: {reason} (at byte {offset}).")
     {
         Error = error;
         Path = path;

@@ -29,6 +29,8 @@ public enum GgufModelSource
 /// </summary>
 public sealed class GgufModel
 {
+    private readonly IReadOnlyList<string> _aliases = TextList.Empty<string>();
+
     private readonly IReadOnlyList<GgufHeader> _headers;
 
     /// <summary>Builds a model from the header of each shard, in shard order (one header for an unsplit file).</summary>
@@ -46,7 +48,7 @@ public sealed class GgufModel
         Path = first.Path;
         Source = source;
         Architecture = first.Architecture;
-        Shards = headers.Select(h => h.Path).ToArray();
+        Shards = TextList.Of(headers.Select(h => h.Path).ToArray());
         GgufVersion = first.Version;
         FileSize = SumOverShards(headers, h => h.FileLength, "file sizes");
         TensorDataSize = SumOverShards(headers, h => h.TensorDataSize, "tensor data sizes");
@@ -91,7 +93,7 @@ public sealed class GgufModel
     public string Name { get; }
 
     /// <summary>Other Ollama names (tags) of the same blob.</summary>
-    public IReadOnlyList<string> Aliases { get; init; } = [];
+    public IReadOnlyList<string> Aliases { get => _aliases; init => _aliases = TextList.Of(value); }
 
     /// <summary>Hugging Face repo id (org/name), or LM Studio publisher/repo, when the store says.</summary>
     public string? Repository { get; init; }
@@ -258,7 +260,7 @@ public sealed class GgufModel
             try
             {
                 var values = array.ToInt64Array().Select(v => (int)Math.Clamp(v, int.MinValue, int.MaxValue)).ToArray();
-                return (values.Length > 0 && values.All(v => v == values[0]) ? values[0] : null, values);
+                return (values.Length > 0 && values.All(v => v == values[0]) ? values[0] : null, TextList.Of(values));
             }
             catch (InvalidCastException)
             {

@@ -11,7 +11,7 @@ public sealed class GgufTensorInfo
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(dimensions);
         Name = name;
-        Dimensions = dimensions;
+        Dimensions = TextList.Of(dimensions);
         Type = type;
         Offset = offset;
         long elements = 1;

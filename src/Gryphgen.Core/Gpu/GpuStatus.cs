@@ -6,6 +6,11 @@ namespace Gryphgen.Core.Gpu;
 /// </summary>
 public sealed record GpuStatus
 {
+    private readonly DateTime _timestamp;
+    private readonly IReadOnlyList<GpuProcess> _processes = TextList.Empty<GpuProcess>();
+    private readonly IReadOnlyList<GpuMigDevice> _migDevices = TextList.Empty<GpuMigDevice>();
+    private readonly IReadOnlyList<string> _alerts = TextList.Empty<string>();
+
     /// <summary>The GPU's index as its tool numbers it (nvidia-smi / NVML index, rocm-smi card number).</summary>
     public required int Index { get; init; }
 
@@ -74,18 +79,22 @@ public sealed record GpuStatus
     /// <summary>Highest CUDA version the driver supports (e.g. 12.2); null for AMD.</summary>
     public string? CudaVersion { get; init; }
 
-    public IReadOnlyList<GpuProcess> Processes { get; init; } = Array.Empty<GpuProcess>();
+    public IReadOnlyList<GpuProcess> Processes { get => _processes; init => _processes = TextList.Of(value); }
 
     /// <summary>MIG slices; empty when MIG is off or unsupported.</summary>
-    public IReadOnlyList<GpuMigDevice> MigDevices { get; init; } = Array.Empty<GpuMigDevice>();
+    public IReadOnlyList<GpuMigDevice> MigDevices { get => _migDevices; init => _migDevices = TextList.Of(value); }
 
     public GpuSource Source { get; init; }
 
-    /// <summary>When the sample was taken, UTC.</summary>
-    public DateTime Timestamp { get; init; }
+    /// <summary>When the sample was taken, as local time (Kind Local), like every time Gryphgen shows.</summary>
+    public DateTime Timestamp
+    {
+        get => _timestamp;
+        init => _timestamp = value.ToLocalTime();
+    }
 
     /// <summary>Thresholds this sample crossed (memory, temperature); empty when none.</summary>
-    public IReadOnlyList<string> Alerts { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<string> Alerts { get => _alerts; init => _alerts = TextList.Of(value); }
 
     /// <summary>True when the driver reports the GPU as lost (fell off the bus); the readings are then null.</summary>
     public bool IsLost { get; init; }

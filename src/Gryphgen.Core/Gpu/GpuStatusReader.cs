@@ -58,7 +58,7 @@ public sealed class GpuStatusReader : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var first = _firstSample;
         _firstSample = null;
-        if (first is { Count: > 0 } && DateTime.UtcNow - first[0].Timestamp < FirstSampleReuse)
+        if (first is { Count: > 0 } && DateTime.UtcNow - first[0].Timestamp.ToUniversalTime() < FirstSampleReuse)
         {
             return first;
         }

@@ -40,7 +40,7 @@ internal sealed class FrameEncoder : IDisposable
 
         // The round-trip ("O") form, as before: 7 fractional digits and a Z, formatted without a string.
         Span<char> time = stackalloc char[40];
-        _ = message.Timestamp.ToUniversalTime().TryFormat(time, out var timeLength, "O", CultureInfo.InvariantCulture);
+        _ = message.UtcTimestamp.TryFormat(time, out var timeLength, "O", CultureInfo.InvariantCulture);
         _json.WriteString(TimeName, time[..timeLength]);
         if (message.Metadata.Count > 0)
         {

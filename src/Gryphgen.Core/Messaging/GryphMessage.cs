@@ -25,6 +25,8 @@ public sealed class GryphMessage
     private byte[]? _rented;
     private bool _hasReceived;
     private string? _content;
+    private DateTime _utcTimestamp;
+    private IReadOnlyDictionary<string, string> _metadata = TextMap.Empty;
 
     public GryphMessage()
     {
@@ -59,8 +61,18 @@ public sealed class GryphMessage
     /// <summary>The id of the message this one answers.</summary>
     public string? ReplyTo { get; init; }
 
-    /// <summary>When the sender created it, in UTC.</summary>
-    public required DateTime Timestamp { get; init; }
+    /// <summary>
+    /// When the sender created it, as local time (Kind Local), like every time Gryphgen shows; the wire carries it
+    /// in UTC. A time of Kind Unspecified is taken as local, as <see cref="DateTime.ToUniversalTime"/> takes it.
+    /// </summary>
+    public required DateTime Timestamp
+    {
+        get => _utcTimestamp.ToLocalTime();
+        init => _utcTimestamp = value.ToUniversalTime();
+    }
+
+    /// <summary>The same instant in UTC, as frames and bus headers carry it, without a round trip through local time.</summary>
+    internal DateTime UtcTimestamp => _utcTimestamp;
 
     /// <summary>The text, byte for byte as sent (UTF-8 on the wire).</summary>
     public required string Content
@@ -73,12 +85,13 @@ public sealed class GryphMessage
         init => _content = value;
     }
 
-    public IReadOnlyDictionary<string, string> Metadata { get; init; } = EmptyMetadata;
+    /// <summary>Extra string pairs; as text (Export-Csv) "key=value; key=value".</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get => _metadata; init => _metadata = TextMap.Of(value); }
 
     /// <summary>Size of <see cref="Content"/> on the wire, in UTF-8 bytes.</summary>
     public long Bytes { get; init; }
 
-    internal static IReadOnlyDictionary<string, string> EmptyMetadata { get; } = new Dictionary<string, string>();
+    internal static IReadOnlyDictionary<string, string> EmptyMetadata => TextMap.Empty;
 
     /// <summary>
     /// The content as UTF-8 without making a string: the bytes as received, or empty with false for a message

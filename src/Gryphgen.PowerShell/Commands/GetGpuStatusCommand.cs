@@ -136,11 +136,12 @@ public sealed class GetGpuStatusCommand : GryphCmdlet
 
     private void ReportMissingGpus(IReadOnlyList<GpuStatus> sample)
     {
+        var there = sample.Count == 0 ? "none is listed" : "the indexes here are " + string.Join(", ", sample.Select(s => s.Index).Order());
         foreach (var index in Index ?? [])
         {
             if (!sample.Any(s => s.Index == index))
             {
-                WriteItemError(new ItemNotFoundException($"There is no GPU with index {index}."), "GpuIndexNotFound", ErrorCategory.ObjectNotFound, index);
+                WriteItemError(new ItemNotFoundException($"There is no GPU with index {index}; {there}."), "GpuIndexNotFound", ErrorCategory.ObjectNotFound, index);
             }
         }
 

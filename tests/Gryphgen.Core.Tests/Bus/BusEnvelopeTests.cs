@@ -31,8 +31,9 @@ public sealed class BusEnvelopeTests
         Assert.Equal(sent.From, received.From);
         Assert.Equal(sent.To, received.To);
         Assert.Equal(sent.ReplyTo, received.ReplyTo);
-        Assert.Equal(sent.Timestamp, received.Timestamp);
-        Assert.Equal(DateTimeKind.Utc, received.Timestamp.Kind);
+        // The header carries the instant in UTC; the object shows it as local time (docs/design.md).
+        Assert.Equal(sent.Timestamp.ToUniversalTime(), received.Timestamp.ToUniversalTime());
+        Assert.Equal(DateTimeKind.Local, received.Timestamp.Kind);
         Assert.Equal(sent.Content, received.Content);
         Assert.Equal(sent.Metadata, received.Metadata);
         Assert.Equal(payload.Length, received.Bytes);

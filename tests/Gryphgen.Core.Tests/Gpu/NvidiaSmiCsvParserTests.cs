@@ -17,7 +17,7 @@ public sealed class NvidiaSmiCsvParserTests
             power: 28.16, powerLimit: null, fan: null, clockSm: 405, clockMemory: 715, pstate: "P0", driver: null);
         Assert.Equal(GpuSource.NvidiaSmi, gpu.Source);
         Assert.Equal("NVIDIA", gpu.Vendor);
-        Assert.Equal(Timestamp, gpu.Timestamp);
+        Assert.Equal(Timestamp, gpu.Timestamp.ToUniversalTime()); // shown as local time; the same instant
     }
 
     [SkippableFact]

@@ -35,7 +35,7 @@ public sealed class NvmlStatusReaderTests
         Assert.Equal("580.95.05", gpu.DriverVersion);
         Assert.Equal("13.0", gpu.CudaVersion);
         Assert.Equal(GpuSource.Nvml, gpu.Source);
-        Assert.Equal(Timestamp, gpu.Timestamp);
+        Assert.Equal(Timestamp, gpu.Timestamp.ToUniversalTime()); // shown as local time; the same instant
         Assert.Equal(new GpuProcess { Pid = 4242, Name = "llama-server", UsedMemory = 5L << 30, Type = "C" }, Assert.Single(gpu.Processes));
         Assert.Empty(gpu.MigDevices);
         Assert.Contains("nvmlDeviceGetMemoryInfo_v2", api.Calls);

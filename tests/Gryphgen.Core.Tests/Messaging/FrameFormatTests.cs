@@ -34,8 +34,10 @@ public sealed class FrameFormatTests
         Assert.Equal(message.Id, decoded.Id);
         Assert.Equal(content, decoded.Content);
         Assert.Equal("r1", decoded.ReplyTo);
-        Assert.Equal(message.Timestamp, decoded.Timestamp);
-        Assert.Equal(DateTimeKind.Utc, decoded.Timestamp.Kind);
+        // One rule for times (docs/design.md): the frame carries the instant in UTC, the object shows it as local time.
+        Assert.Equal(message.Timestamp.ToUniversalTime(), decoded.Timestamp.ToUniversalTime());
+        Assert.Equal(DateTimeKind.Local, decoded.Timestamp.Kind);
+        Assert.Contains(message.Timestamp.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture), Encoding.UTF8.GetString(buffer, 0, length), StringComparison.Ordinal);
         Assert.Equal("3", decoded.Metadata["round"]);
         Assert.Equal(Encoding.UTF8.GetByteCount(content), decoded.Bytes);
     }

@@ -36,46 +36,105 @@ public sealed partial class GgufModelFinder
         return Find(paths.Select(p => new GgufSearchRoot(p, GgufModelSource.File)), cancellationToken);
     }
 
+    /// <summary>
+    /// Streams: each folder's models are read and returned as soon as that folder has been listed, before the walk
+    /// goes on, so the first model comes while a large tree is still being scanned. Files named one after another
+    /// (shards passed by Get-ChildItem) are read together, so a split model given shard by shard is still one model.
+    /// </summary>
     public IEnumerable<GgufScanResult> Find(IEnumerable<GgufSearchRoot> roots, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(roots);
-        var candidates = new List<Candidate>();
         var visitedDirectories = new HashSet<string>(StringComparer.Ordinal);
+        var returned = new HashSet<string>(StringComparer.Ordinal); // real paths already read, under whatever path
+        var namedFiles = new List<Candidate>();
+        // A Hugging Face blob is shown by the snapshot path that links to it; a blob waits to the end of the scan
+        // and is read only where no snapshot led to it.
+        var blobs = new List<Candidate>();
         foreach (var root in roots)
         {
-            foreach (var error in Walk(root, candidates, visitedDirectories, cancellationToken))
+            var rootPath = Path.GetFullPath(root.Path);
+            if (File.Exists(rootPath))
             {
-                yield return GgufScanResult.Of(error);
+                if (Examine(rootPath, RealPath.Resolve(rootPath), root, namedFiles, explicitFile: true) is { } error)
+                {
+                    yield return GgufScanResult.Of(error);
+                }
+
+                continue;
+            }
+
+            foreach (var result in ReadNew(namedFiles, returned, blobs, cancellationToken))
+            {
+                yield return result;
+            }
+
+            foreach (var step in Walk(root with { Path = rootPath }, visitedDirectories, cancellationToken))
+            {
+                if (step.Error is { } error)
+                {
+                    yield return GgufScanResult.Of(error);
+                    continue;
+                }
+
+                foreach (var result in ReadNew(step.Found!, returned, blobs, cancellationToken))
+                {
+                    yield return result;
+                }
             }
         }
 
-        foreach (var result in Read(Deduplicate(candidates), cancellationToken))
+        foreach (var result in ReadNew(namedFiles, returned, blobs, cancellationToken))
+        {
+            yield return result;
+        }
+
+        blobs.RemoveAll(b => returned.Contains(b.RealPath));
+        foreach (var result in Read(Deduplicate(blobs), cancellationToken))
         {
             yield return result;
         }
     }
 
+    /// <summary>Reads the candidates whose real file has not been read yet (blobs are set aside), then empties the list.</summary>
+    private IEnumerable<GgufScanResult> ReadNew(List<Candidate> found, HashSet<string> returned, List<Candidate> blobs, CancellationToken cancellationToken)
+    {
+        if (found.Count == 0)
+        {
+            return [];
+        }
+
+        var fresh = new List<Candidate>();
+        foreach (var candidate in found)
+        {
+            if (HuggingFaceBlob().IsMatch(candidate.Path))
+            {
+                blobs.Add(candidate);
+            }
+            else if (!returned.Contains(candidate.RealPath))
+            {
+                fresh.Add(candidate);
+            }
+        }
+
+        found.Clear();
+        var batch = Deduplicate(fresh);
+        returned.UnionWith(batch.Select(c => c.RealPath));
+        return Read(batch, cancellationToken);
+    }
+
+    /// <summary>One step of a walk: a folder's GGUF candidates (possibly none), or an error.</summary>
+    private readonly record struct WalkStep(List<Candidate>? Found, GgufScanError? Error);
+
     /// <summary>A file that starts with the GGUF magic, with where it was found.</summary>
     private sealed record Candidate(string Path, string RealPath, long Length, GgufSearchRoot Root);
 
-    private IEnumerable<GgufScanError> Walk(GgufSearchRoot root, List<Candidate> candidates, HashSet<string> visited, CancellationToken cancellationToken)
+    private IEnumerable<WalkStep> Walk(GgufSearchRoot root, HashSet<string> visited, CancellationToken cancellationToken)
     {
-        var rootPath = Path.GetFullPath(root.Path);
-        if (File.Exists(rootPath))
-        {
-            var error = Examine(rootPath, RealPath.Resolve(rootPath), root, candidates, explicitFile: true);
-            if (error is not null)
-            {
-                yield return error;
-            }
-
-            yield break;
-        }
-
+        var rootPath = root.Path;
         var rootReal = RealPath.Resolve(rootPath);
         if (!Directory.Exists(rootPath) || rootReal is null)
         {
-            yield return new GgufScanError(rootPath, "PathNotFound", GgufErrorCategory.ObjectNotFound, new DirectoryNotFoundException($"'{rootPath}' does not exist."));
+            yield return new WalkStep(null, new GgufScanError(rootPath, "PathNotFound", GgufErrorCategory.ObjectNotFound, new DirectoryNotFoundException($"'{rootPath}' does not exist.")));
             yield break;
         }
 
@@ -112,9 +171,10 @@ public sealed partial class GgufModelFinder
 
             if (listError is not null)
             {
-                yield return listError;
+                yield return new WalkStep(null, listError);
             }
 
+            var candidates = new List<Candidate>();
             var subdirectories = new List<(string, string, int)>();
             foreach (var e in entries)
             {
@@ -125,7 +185,7 @@ public sealed partial class GgufModelFinder
                     // A dangling link or a loop of links: nothing to read. Report it only when it claims to be a model.
                     if (e.Name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
                     {
-                        yield return new GgufScanError(path, "GgufBrokenLink", GgufErrorCategory.ObjectNotFound, new FileNotFoundException($"'{path}' is a symbolic link that leads nowhere (dangling, or a loop).", path));
+                        yield return new WalkStep(null, new GgufScanError(path, "GgufBrokenLink", GgufErrorCategory.ObjectNotFound, new FileNotFoundException($"'{path}' is a symbolic link that leads nowhere (dangling, or a loop).", path)));
                     }
 
                     continue;
@@ -145,9 +205,12 @@ public sealed partial class GgufModelFinder
                 var error = Examine(path, real, root, candidates, explicitFile: false);
                 if (error is not null)
                 {
-                    yield return error;
+                    yield return new WalkStep(null, error);
                 }
             }
+
+            // This folder's models go out before the walk goes deeper.
+            yield return new WalkStep(candidates, null);
 
             // Pushed in reverse so folders are walked in name order.
             for (var i = subdirectories.Count - 1; i >= 0; i--)
