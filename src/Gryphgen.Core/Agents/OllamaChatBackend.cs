@@ -75,16 +75,7 @@ public sealed class OllamaChatBackend : IChatBackend
         {
             json.WriteStartObject();
             json.WriteString("model", Model);
-            json.WriteStartArray("messages");
-            foreach (var turn in history)
-            {
-                json.WriteStartObject();
-                json.WriteString("role", turn.RoleName);
-                json.WriteString("content", turn.Content);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            ChatMessagesJson.Write(json, history);
             json.WriteBoolean("stream", false);
             json.WriteStartObject("options");
             foreach (var (key, value) in Options)

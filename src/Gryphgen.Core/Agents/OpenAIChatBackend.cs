@@ -67,16 +67,7 @@ public sealed class OpenAIChatBackend : IChatBackend
         {
             json.WriteStartObject();
             json.WriteString("model", Model);
-            json.WriteStartArray("messages");
-            foreach (var turn in history)
-            {
-                json.WriteStartObject();
-                json.WriteString("role", turn.RoleName);
-                json.WriteString("content", turn.Content);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            ChatMessagesJson.Write(json, history);
             json.WriteBoolean("stream", Stream);
             if (Stream)
             {
