@@ -114,6 +114,14 @@ public sealed class SpeedEstimateTests(ITestOutputHelper output) : SparseModelFo
         Assert.Equal(1008, status.MemoryBandwidthGBps);
         Assert.Equal(330.3, status.TensorTflops);
         Assert.Null(new GpuStatus { Index = 1, Name = "Some future card" }.MemoryBandwidthGBps);
+
+        // nvidia-smi names the PCIe H100 apart from the SXM one, whose memory is two thirds faster; other PCIe parts
+        // are the card the catalogue knows.
+        Assert.Equal(3350, new GpuStatus { Index = 0, Name = "NVIDIA H100 80GB HBM3" }.MemoryBandwidthGBps);
+        Assert.Equal(2000, new GpuStatus { Index = 0, Name = "NVIDIA H100 PCIe" }.MemoryBandwidthGBps);
+        Assert.Equal("H100 80GB", GpuCatalog.Find("H100")!.Name);
+        Assert.Equal("A100 40GB", GpuCatalog.Find("NVIDIA A100-PCIE-40GB")!.Name);
+        Assert.Equal("V100 32GB", GpuCatalog.Find("Tesla V100-PCIE-32GB")!.Name);
     }
 
     [Fact]

@@ -91,8 +91,14 @@ public static class GpuCatalog
 
     private static readonly HashSet<string> IgnoredWords = new(StringComparer.Ordinal)
     {
-        "NVIDIA", "GEFORCE", "AMD", "RADEON", "INSTINCT", "SXM", "SXM2", "SXM4", "SXM5", "PCIE", "HBM2", "HBM2E", "HBM3", "HBM3E", "GPU", "GRAPHICS", "TESLA", "WORKSTATION", "EDITION",
+        "NVIDIA", "GEFORCE", "AMD", "RADEON", "INSTINCT", "SXM", "SXM2", "SXM4", "SXM5", "HBM2", "HBM2E", "HBM3", "HBM3E", "GPU", "GRAPHICS", "TESLA", "WORKSTATION", "EDITION",
     };
+
+    /// <summary>
+    /// Form-factor words that name a different card only where the catalogue has one (the H100 PCIe: slower memory
+    /// than the SXM part); elsewhere they are ignored like vendor words (an A100-PCIE-40GB is the A100 40GB).
+    /// </summary>
+    private static readonly HashSet<string> FormFactorWords = new(StringComparer.Ordinal) { "PCIE" };
 
     /// <summary>The variant a bare family name means where it is not the largest one.</summary>
     private static readonly Dictionary<string, string> DefaultVariants = new(StringComparer.Ordinal)
@@ -130,7 +136,7 @@ public static class GpuCatalog
             Card("RTX PRO 5000 Blackwell", 49152, 1344, 268), Card("RTX PRO 6000 Blackwell", 97887, 1792, 500),
             Card("T4", 15360, 320, 65), Card("V100 16GB", 16384, 900, 125), Card("V100 32GB", 32768, 900, 125),
             Card("A10", 23028, 600, 125), Card("A40", 46068, 696, 149.7), Card("L4", 23034, 300, 121), Card("L40S", 46068, 864, 362),
-            Card("A100 40GB", 40960, 1555, 312), Card("A100 80GB", 81920, 2039, 312), Card("H100 80GB", 81559, 3350, 989),
+            Card("A100 40GB", 40960, 1555, 312), Card("A100 80GB", 81920, 2039, 312), Card("H100 80GB", 81559, 3350, 989), Card("H100 PCIe", 81559, 2000, 756),
             Card("H100 NVL 94GB", 95830, 3900, 835), Card("H200 141GB", 143771, 4800, 989), Card("B200 180GB", 184320, 8000, 2250),
             Amd("RX 5700 XT", 8176, 448, 19.5), Amd("Radeon VII", 16368, 1024, 26.9), Amd("RX 6700 XT", 12272, 384, 26.4),
             Amd("RX 6800", 16384, 512, 32.3), Amd("RX 6800 XT", 16384, 512, 41.5), Amd("RX 6900 XT", 16384, 512, 46.1),
@@ -164,13 +170,20 @@ public static class GpuCatalog
     public static GpuTarget? Find(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var (family, memory) = Parse(name);
+        var (family, memory) = Parse(name, keepFormFactor: true);
         if (family.Length == 0)
         {
             return null;
         }
 
-        var matches = Entries.Where(e => Parse(e.Name).Family == family).ToArray();
+        var matches = Entries.Where(e => Parse(e.Name, keepFormFactor: true).Family == family).ToArray();
+        if (matches.Length == 0)
+        {
+            // A form factor the catalogue does not tell apart: the card itself, among entries that name none.
+            family = Parse(name).Family;
+            matches = Entries.Where(e => Parse(e.Name).Family == family && Parse(e.Name, keepFormFactor: true).Family == family).ToArray();
+        }
+
         if (memory is { } gb)
         {
             return matches.FirstOrDefault(e => Parse(e.Name).Memory == gb || (Parse(e.Name).Memory is null && Math.Abs((e.TotalBytes / (double)GiB) - gb) < 1.5));
@@ -194,7 +207,7 @@ public static class GpuCatalog
     }
 
     /// <summary>A name's family (its words less vendor and form-factor words, no spacing) and memory size in GB, if it says one.</summary>
-    private static (string Family, int? Memory) Parse(string name)
+    private static (string Family, int? Memory) Parse(string name, bool keepFormFactor = false)
     {
         var words = new List<string>();
         var current = new System.Text.StringBuilder();
@@ -215,7 +228,7 @@ public static class GpuCatalog
         var family = new System.Text.StringBuilder();
         foreach (var word in words)
         {
-            if (IgnoredWords.Contains(word))
+            if (IgnoredWords.Contains(word) || (!keepFormFactor && FormFactorWords.Contains(word)))
             {
                 continue;
             }
