@@ -81,7 +81,7 @@ public enum GpuBackend
 /// memory.total where it is known (RTX 4090: 24564 MiB) and their nominal memory otherwise; Apple M-series entries
 /// are unified memory, of which macOS lets the GPU use about two thirds (up to 36 GB of RAM) or three quarters
 /// (above), its default recommendedMaxWorkingSetSize. Names are matched as people and tools write them: vendor
-/// words (NVIDIA, GeForce, AMD, Radeon, Instinct), form factors (SXM4, PCIe, HBM3) and spacing do not matter, and a
+/// words (NVIDIA, GeForce, AMD, Radeon, Instinct), form factors (SXM4, PCIe, HBM3, unless they name another card: the H100 PCIe) and spacing do not matter, and a
 /// name without a memory size means the family's usual one (<see cref="DefaultVariants"/>), else its largest.
 /// </summary>
 public static class GpuCatalog
