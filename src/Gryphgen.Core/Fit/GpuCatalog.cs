@@ -110,6 +110,10 @@ public static class GpuCatalog
     /// <summary>All entries, in the order shown by tab completion.</summary>
     public static IReadOnlyList<GpuTarget> Entries { get; } = Build();
 
+    /// <summary>Each entry's name parsed once, with and without its form factor: every lookup compares against these.</summary>
+    private static readonly (GpuTarget Entry, string Family, string FullFamily, int? Memory)[] Parsed =
+        Entries.Select(e => (e, Parse(e.Name).Family, Parse(e.Name, keepFormFactor: true).Family, Parse(e.Name).Memory)).ToArray();
+
     private static GpuTarget[] Build()
     {
         // Name, memory (MiB as nvidia-smi reports it where known), bandwidth (GB/s) and dense FP16 matrix TFLOPS
@@ -176,24 +180,24 @@ public static class GpuCatalog
             return null;
         }
 
-        var matches = Entries.Where(e => Parse(e.Name, keepFormFactor: true).Family == family).ToArray();
+        var matches = Parsed.Where(e => e.FullFamily == family).ToArray();
         if (matches.Length == 0)
         {
             // A form factor the catalogue does not tell apart: the card itself, among entries that name none.
             family = Parse(name).Family;
-            matches = Entries.Where(e => Parse(e.Name).Family == family && Parse(e.Name, keepFormFactor: true).Family == family).ToArray();
+            matches = Parsed.Where(e => e.Family == family && e.FullFamily == family).ToArray();
         }
 
         if (memory is { } gb)
         {
-            return matches.FirstOrDefault(e => Parse(e.Name).Memory == gb || (Parse(e.Name).Memory is null && Math.Abs((e.TotalBytes / (double)GiB) - gb) < 1.5));
+            return matches.FirstOrDefault(e => e.Memory == gb || (e.Memory is null && Math.Abs((e.Entry.TotalBytes / (double)GiB) - gb) < 1.5)).Entry;
         }
 
         return matches.Length switch
         {
             0 => null,
-            1 => matches[0],
-            _ => DefaultVariants.TryGetValue(family, out var preferred) ? matches.First(e => e.Name == preferred) : matches.MaxBy(e => e.TotalBytes),
+            1 => matches[0].Entry,
+            _ => DefaultVariants.TryGetValue(family, out var preferred) ? matches.First(e => e.Entry.Name == preferred).Entry : matches.MaxBy(e => e.Entry.TotalBytes).Entry,
         };
     }
 
@@ -202,7 +206,7 @@ public static class GpuCatalog
     {
         ArgumentNullException.ThrowIfNull(name);
         var key = Parse(name).Family;
-        return Entries.Select(e => (e.Name, Distance: Distance(key, Parse(e.Name).Family)))
+        return Parsed.Select(e => (e.Entry.Name, Distance: Distance(key, e.Family)))
             .OrderBy(e => e.Distance).ThenBy(e => e.Name, StringComparer.Ordinal).Take(count).Select(e => e.Name).ToArray();
     }
 
